@@ -1,0 +1,197 @@
+// Package app builds the CRM from its Config: database, shared state,
+// services and the HTTP server, wired explicitly in one place.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/config"
+	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/kv"
+	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/seed"
+	"github.com/dingcrm/crm/internal/store"
+	"github.com/dingcrm/crm/internal/user"
+	"github.com/dingcrm/crm/internal/web"
+	webfiles "github.com/dingcrm/crm/web"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=…".
+var Version = "dev"
+
+// ErrPendingMigrations means MySQL has unapplied migrations and the server
+// was not told to apply them.
+var ErrPendingMigrations = errors.New("app: the database has pending migrations; run `crm migrate up` (a backup first is wise) or start with --migrate")
+
+// App is a running CRM's parts.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	DB      *store.DB
+	KV      kv.Store
+	Web     *web.Server
+	started time.Time
+}
+
+// New opens the database and shared state, checks the schema, seeds what
+// is needed and wires the services and the HTTP server.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, started: time.Now()}
+	db, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, SQLitePath: cfg.SQLitePath()})
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	if err := a.prepareSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.KV, err = openKV(ctx, cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.seed(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.wire(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) prepareSchema(ctx context.Context) error {
+	pending, err := a.DB.CheckSchema(ctx)
+	if err != nil {
+		return err
+	}
+	if pending == 0 {
+		return nil
+	}
+	if a.DB.Dialect == store.MySQL && !a.cfg.Database.AutoMigrate {
+		return fmt.Errorf("%w (%d pending)", ErrPendingMigrations, pending)
+	}
+	n, err := a.DB.MigrateUp(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("migrations applied", "count", n)
+	return nil
+}
+
+func openKV(ctx context.Context, cfg config.Config) (kv.Store, error) {
+	if cfg.Redis.Addr == "" {
+		return kv.NewMemory(), nil
+	}
+	return kv.NewRedis(ctx, cfg.Redis.Addr, cfg.Redis.Password, cfg.Redis.DB, cfg.Redis.Prefix)
+}
+
+func (a *App) seed(ctx context.Context) error {
+	if err := seed.EnsureRoles(ctx, a.DB); err != nil {
+		return err
+	}
+	if !a.cfg.Simulated() {
+		return nil
+	}
+	created, err := seed.SimulatedOrg(ctx, a.DB)
+	if err != nil || !created {
+		return err
+	}
+	a.log.Info("simulated DingTalk organization created (模拟钉钉组织)", "people", len(seed.SimulatedPeople))
+	return seed.DemoCustomers(ctx, a.DB, 6)
+}
+
+func (a *App) wire() error {
+	msgs, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
+	loader := auth.NewLoader(a.DB)
+	files, err := a.webFiles()
+	if err != nil {
+		return err
+	}
+	a.Web, err = web.New(web.Deps{
+		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
+		Login:     login.NewService(a.DB, sessions, loader),
+		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader),
+		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
+		Audit:     audit.NewService(a.DB),
+		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
+		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
+	})
+	return err
+}
+
+func (a *App) webFiles() (fs.FS, error) {
+	if a.cfg.HTTP.WebDir != "" {
+		return os.DirFS(a.cfg.HTTP.WebDir), nil
+	}
+	return webfiles.Files, nil
+}
+
+// health reports the database and kv state for /healthz. Redis being down
+// degrades (sessions fall back to the database) but does not fail health.
+func (a *App) health(c *gin.Context) (map[string]string, bool) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	out := map[string]string{"database": "ok", "kv": "ok"}
+	ok := true
+	if err := a.DB.PingContext(ctx); err != nil {
+		out["database"], ok = "unavailable", false
+	}
+	if err := a.KV.Ping(ctx); err != nil {
+		out["kv"] = "degraded"
+	}
+	return out, ok
+}
+
+// Handler is the HTTP handler (for tests and embedding).
+func (a *App) Handler() http.Handler { return a.Web }
+
+// Serve listens on the configured address until ctx ends, then drains.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s: %w", a.cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{Handler: a.Web, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// Close releases the database and kv connections.
+func (a *App) Close() {
+	if a.KV != nil {
+		a.KV.Close()
+	}
+	a.DB.Close()
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// envVar binds one CRM_* variable to a field. Listing them by hand keeps the
+// set of variables greppable and documented in one place.
+type envVar struct {
+	name string
+	set  func(c *Config, v string) error
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+func integer(p func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
+var envVars = []envVar{
+	{"CRM_HTTP_ADDR", str(func(c *Config) *string { return &c.HTTP.Addr })},
+	{"CRM_WEB_DIR", str(func(c *Config) *string { return &c.HTTP.WebDir })},
+	{"CRM_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
+	{"CRM_DATABASE_DRIVER", str(func(c *Config) *string { return &c.Database.Driver })},
+	{"CRM_DATABASE_DSN", str(func(c *Config) *string { return &c.Database.DSN })},
+	{"CRM_DATABASE_AUTO_MIGRATE", boolean(func(c *Config) *bool { return &c.Database.AutoMigrate })},
+	{"CRM_REDIS_ADDR", str(func(c *Config) *string { return &c.Redis.Addr })},
+	{"CRM_REDIS_PASSWORD", str(func(c *Config) *string { return &c.Redis.Password })},
+	{"CRM_REDIS_DB", integer(func(c *Config) *int { return &c.Redis.DB })},
+	{"CRM_REDIS_PREFIX", str(func(c *Config) *string { return &c.Redis.Prefix })},
+	{"CRM_TIMEZONE", str(func(c *Config) *string { return &c.Timezone })},
+	{"CRM_LANG", str(func(c *Config) *string { return &c.Lang })},
+	{"CRM_SESSION_TTL", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("want a duration like 168h, got %q", v)
+		}
+		c.Session.TTL = d
+		return nil
+	}},
+	{"CRM_SESSION_SECURE", boolean(func(c *Config) *bool { return &c.Session.Secure })},
+	{"CRM_DINGTALK_MODE", str(func(c *Config) *string { return &c.DingTalk.Mode })},
+	{"CRM_DINGTALK_APP_KEY", str(func(c *Config) *string { return &c.DingTalk.AppKey })},
+	{"CRM_DINGTALK_APP_SECRET", str(func(c *Config) *string { return &c.DingTalk.AppSecret })},
+	{"CRM_DINGTALK_AGENT_ID", str(func(c *Config) *string { return &c.DingTalk.AgentID })},
+	{"CRM_DINGTALK_CORP_ID", str(func(c *Config) *string { return &c.DingTalk.CorpID })},
+	{"CRM_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level })},
+	{"CRM_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
+}
+
+func applyEnv(c *Config, env func(string) (string, bool)) error {
+	if env == nil {
+		return nil
+	}
+	for _, ev := range envVars {
+		v, ok := env(ev.name)
+		if !ok {
+			continue
+		}
+		if err := ev.set(c, strings.TrimSpace(v)); err != nil {
+			return fmt.Errorf("config: %s: %w", ev.name, err)
+		}
+	}
+	return nil
+}

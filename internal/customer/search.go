@@ -1,0 +1,102 @@
+package customer
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Keyword search matches any part of a customer's name, company or phone.
+// It is defined as a plain substring test on search_text (the lower-cased
+// fields joined by a separator no query can contain), so its results are
+// exactly those of a LIKE '%q%' scan. To be fast it first narrows the
+// candidates with an index of character bigrams (customer_grams), then runs
+// the exact substring test on those candidates only.
+
+// fieldSep separates the fields inside search_text, so no match spans two.
+const fieldSep = "\x1f"
+
+// maxQueryGrams bounds the index joins for a long query; the exact
+// substring test on the candidates keeps the result correct.
+const maxQueryGrams = 4
+
+// searchText builds the stored text that keyword search matches.
+func searchText(c *Customer) string {
+	return strings.ToLower(c.Name) + fieldSep + strings.ToLower(c.Company) + fieldSep + digits(c.Phone)
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// NormalizeQuery turns what a person typed into the string search_text is
+// tested against: lower case, no control characters, and for something that
+// looks like a phone number (digits with spaces, dashes, plus or brackets)
+// just its digits, since phones are indexed by their digits.
+func NormalizeQuery(q string) string {
+	q = strings.TrimSpace(strings.ToLower(q))
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, q)
+	if phoneLike(q) {
+		return digits(q)
+	}
+	return q
+}
+
+func phoneLike(q string) bool {
+	n := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			n++
+		case strings.ContainsRune(" -+()", r):
+		default:
+			return false
+		}
+	}
+	return n >= 2
+}
+
+// gram packs two characters into one integer (runes fit in 21 bits).
+func gram(a, b rune) int64 { return int64(a)<<21 | int64(b) }
+
+// textGrams returns the distinct bigrams of every field of a search_text.
+func textGrams(text string) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, field := range strings.Split(text, fieldSep) {
+		rs := []rune(field)
+		for i := 0; i+1 < len(rs); i++ {
+			g := gram(rs[i], rs[i+1])
+			if !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// queryGrams picks up to maxQueryGrams bigrams of a normalized query, spread
+// across it (first, last, and evenly between), since together they narrow
+// the candidates most.
+func queryGrams(q string) []int64 {
+	all := textGrams(q)
+	if len(all) <= maxQueryGrams {
+		return all
+	}
+	out := make([]int64, 0, maxQueryGrams)
+	for i := 0; i < maxQueryGrams; i++ {
+		out = append(out, all[i*(len(all)-1)/(maxQueryGrams-1)])
+	}
+	return out
+}

@@ -1,0 +1,227 @@
+package customer
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/store"
+)
+
+// ActorLoader builds the Actor of a person; the service uses it to check a
+// new owner (active, and where their records are filed).
+type ActorLoader interface {
+	Load(ctx context.Context, userID int64) (*auth.Actor, error)
+}
+
+// Service is what handlers, jobs and the bot call for customers.
+type Service struct {
+	db     *store.DB
+	store  *Store
+	people ActorLoader
+}
+
+// NewService wires the customer service.
+func NewService(db *store.DB, st *Store, people ActorLoader) *Service {
+	return &Service{db: db, store: st, people: people}
+}
+
+func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
+
+// List returns a page of customers in the Actor's scope.
+func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Customer, int, error) {
+	if err := a.Require(auth.CustomerView); err != nil {
+		return nil, 0, err
+	}
+	if err := validFilter(&f); err != nil {
+		return nil, 0, err
+	}
+	return s.store.List(ctx, a, f, false)
+}
+
+// Get returns one customer in the Actor's scope.
+func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Customer, error) {
+	if err := a.Require(auth.CustomerView); err != nil {
+		return nil, err
+	}
+	return s.store.Get(ctx, s.db, a, id, false)
+}
+
+// Create adds a customer owned by the Actor, or by owner_id when the Actor
+// may assign.
+func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Customer, error) {
+	if err := a.Require(auth.CustomerCreate); err != nil {
+		return nil, err
+	}
+	now := store.Now()
+	c := &Customer{Status: DefaultStatus, Tags: []string{}, OwnerID: a.UserID, DepartmentID: a.PrimaryDeptID,
+		CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
+	if in.Name == nil {
+		in.Name = new(string) // so "required" is reported
+	}
+	verr := apply(c, in)
+	oerr := s.setOwner(ctx, a, c, in.OwnerID)
+	if err := joinInvalid(verr, oerr); err != nil {
+		return nil, err
+	}
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.store.Insert(ctx, tx, c); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "customer",
+			EntityID: c.ID, EntityName: c.Name, Changes: audit.Diff(nil, c.auditFields())})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Get(ctx, s.db, a, c.ID, false)
+}
+
+// Update applies a partial edit if the Actor saw the latest version.
+func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input) (*Customer, error) {
+	if err := a.Require(auth.CustomerEdit); err != nil {
+		return nil, err
+	}
+	if in.Version == nil {
+		return nil, errs.InvalidField("version", "validation.required")
+	}
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := s.store.Get(ctx, tx, a, id, false)
+		if err != nil {
+			return err
+		}
+		if c.Version != *in.Version {
+			return ErrStale
+		}
+		before := c.auditFields()
+		oldText := searchText(c)
+		verr := apply(c, in)
+		var oerr error
+		if in.OwnerID != nil && *in.OwnerID != c.OwnerID {
+			oerr = s.setOwner(ctx, a, c, in.OwnerID)
+		}
+		if err := joinInvalid(verr, oerr); err != nil {
+			return err
+		}
+		changes := audit.Diff(before, c.auditFields())
+		if len(changes) == 0 {
+			return nil
+		}
+		c.UpdatedAt = store.Now()
+		ok, err := s.store.Update(ctx, tx, c, searchText(c) != oldText)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrStale
+		}
+		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "customer",
+			EntityID: c.ID, EntityName: c.Name, Changes: changes})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Get(ctx, s.db, a, id, false)
+}
+
+// Delete moves a customer to the recycle bin.
+func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
+	if err := a.Require(auth.CustomerDelete); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := s.store.Get(ctx, tx, a, id, false)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetDeleted(ctx, tx, id, a.UserID, store.Now()); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDelete, Entity: "customer",
+			EntityID: id, EntityName: c.Name})
+	})
+}
+
+// ListDeleted is the recycle bin (回收站).
+func (s *Service) ListDeleted(ctx context.Context, a *auth.Actor, f Filter) ([]Customer, int, error) {
+	if err := a.Require(auth.CustomerManage); err != nil {
+		return nil, 0, err
+	}
+	if err := validFilter(&f); err != nil {
+		return nil, 0, err
+	}
+	return s.store.List(ctx, a, f, true)
+}
+
+// Restore brings a customer back from the recycle bin.
+func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Customer, error) {
+	if err := a.Require(auth.CustomerManage); err != nil {
+		return nil, err
+	}
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := s.store.Get(ctx, tx, a, id, true)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetDeleted(ctx, tx, id, 0, store.Now()); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActRestore, Entity: "customer",
+			EntityID: id, EntityName: c.Name})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Get(ctx, s.db, a, id, false)
+}
+
+// setOwner makes ownerID the owner of c. Giving a customer to someone else
+// needs customer.assign, and the new owner must be active and within the
+// Actor's own scope (a manager assigns within their departments).
+func (s *Service) setOwner(ctx context.Context, a *auth.Actor, c *Customer, ownerID *int64) error {
+	if ownerID == nil || *ownerID == a.UserID && c.OwnerID == a.UserID {
+		return nil
+	}
+	if !a.Can(auth.CustomerAssign) && *ownerID != a.UserID {
+		return errs.InvalidField("owner_id", "validation.cannot_assign")
+	}
+	owner, err := s.people.Load(ctx, *ownerID)
+	if errors.Is(err, errs.ErrUnauthorized) || errors.Is(err, auth.ErrInactive) {
+		return errs.InvalidField("owner_id", "validation.owner_inactive")
+	}
+	if err != nil {
+		return err
+	}
+	if !a.Sees(owner.UserID, owner.PrimaryDeptID) {
+		return errs.InvalidField("owner_id", "validation.owner_out_of_scope")
+	}
+	c.OwnerID, c.DepartmentID = owner.UserID, owner.PrimaryDeptID
+	return nil
+}
+
+// joinInvalid merges validation errors so a form shows every problem at
+// once; any other error wins.
+func joinInvalid(errList ...error) error {
+	var merged errs.Invalid
+	for _, err := range errList {
+		if err == nil {
+			continue
+		}
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Kind != errs.KindInvalid {
+			return err
+		}
+		for name, f := range e.Fields {
+			args := []any{}
+			for k, v := range f.Args {
+				args = append(args, k, v)
+			}
+			merged.Add(name, f.Key, args...)
+		}
+	}
+	return merged.Err()
+}

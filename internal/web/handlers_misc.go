@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/customer"
+)
+
+func (s *Server) listAudit(c *gin.Context) {
+	p := s.params(c)
+	f := audit.Filter{ActorID: p.id("actor_id"), Action: p.str("action"), Entity: p.str("entity"),
+		EntityID: p.id("entity_id"), From: p.date("from", false), To: p.date("to", true),
+		Page: p.int("page"), PageSize: p.int("page_size")}
+	if err := p.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, total, err := s.Audit.List(c.Request.Context(), actorOf(c), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page[audit.Item]{Items: items, Total: total, Page: max(f.Page, 1), PageSize: pageSize(f.PageSize)})
+}
+
+type option struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// options serves the option lists with labels in the caller's language.
+func (s *Server) options(c *gin.Context) {
+	lang := langOf(c)
+	list := func(kind string, values []string) []option {
+		out := make([]option, len(values))
+		for i, v := range values {
+			out[i] = option{Value: v, Label: s.msg.T(lang, "option."+kind+"."+v, nil)}
+		}
+		return out
+	}
+	scopes := make([]string, len(auth.Scopes))
+	for i, sc := range auth.Scopes {
+		scopes[i] = string(sc)
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"sources": list("source", customer.Sources), "industries": list("industry", customer.Industries),
+		"levels": list("level", customer.Levels), "statuses": list("status", customer.Statuses),
+		"data_scopes": list("data_scope", scopes),
+	})
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	body, ok := s.Health(c)
+	body["version"] = s.Version
+	if !ok {
+		body["status"] = "unavailable"
+		c.JSON(http.StatusServiceUnavailable, body)
+		return
+	}
+	body["status"] = "ok"
+	c.JSON(http.StatusOK, body)
+}

@@ -1,0 +1,211 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/reqctx"
+)
+
+// Keys in gin.Context.
+const (
+	ctxRequestID = "request_id"
+	ctxActor     = "actor"
+	ctxToken     = "token"
+	ctxViaCookie = "via_cookie"
+	ctxLang      = "lang"
+)
+
+// Cookie names.
+const (
+	cookieSession = "crm_session"
+	cookieCSRF    = "crm_csrf"
+)
+
+var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestID adopts a sane incoming X-Request-ID or makes one, and puts the
+// request's facts into the context for the audit log.
+func (s *Server) requestID(c *gin.Context) {
+	rid := c.GetHeader("X-Request-ID")
+	if !saneRequestID.MatchString(rid) {
+		b := make([]byte, 12)
+		rand.Read(b)
+		rid = hex.EncodeToString(b)
+	}
+	c.Set(ctxRequestID, rid)
+	c.Header("X-Request-ID", rid)
+	c.Set(ctxLang, s.defaultLang(c, ""))
+	s.setMeta(c)
+	c.Next()
+}
+
+func (s *Server) setMeta(c *gin.Context) {
+	m := reqctx.Meta{IP: c.ClientIP(), RequestID: c.GetString(ctxRequestID), UserAgent: c.Request.UserAgent(),
+		Lang: c.GetString(ctxLang)}
+	c.Request = c.Request.WithContext(reqctx.With(c.Request.Context(), m))
+}
+
+// accessLog logs one line per request; never bodies, cookies or tokens.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(c.Request.Context(), level, "http", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
+}
+
+// recoverPanic turns a panic into a logged 500.
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.fail(c, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	c.Next()
+}
+
+// limitBody caps request bodies.
+func (s *Server) limitBody(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+	c.Next()
+}
+
+// securityHeaders keeps the browser from sniffing types, leaking referrers or
+// running scripts from anywhere but the app itself.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+	c.Next()
+}
+
+func (s *Server) defaultLang(c *gin.Context, saved string) string {
+	if l := i18n.Match(c.GetHeader("Accept-Language")); l != "" {
+		return l
+	}
+	if l := i18n.Match(saved); l != "" {
+		return l
+	}
+	return s.lang
+}
+
+func langOf(c *gin.Context) string {
+	if l := c.GetString(ctxLang); l != "" {
+		return l
+	}
+	return "zh-CN"
+}
+
+// token finds the session token: a Bearer header beats the cookie.
+func token(c *gin.Context) (tok string, viaCookie bool) {
+	if h := c.GetHeader("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")), false
+	}
+	if ck, err := c.Cookie(cookieSession); err == nil {
+		return ck, true
+	}
+	return "", false
+}
+
+// authenticate builds the Actor for a signed-in caller, or answers 401.
+func (s *Server) authenticate(c *gin.Context) {
+	tok, viaCookie := token(c)
+	if tok == "" {
+		s.fail(c, errs.ErrUnauthorized)
+		return
+	}
+	ctx := c.Request.Context()
+	uid, err := s.sessions.UserFor(ctx, tok)
+	if err != nil {
+		s.clearCookies(c)
+		s.fail(c, err)
+		return
+	}
+	actor, err := s.loader.Load(ctx, uid)
+	if err != nil {
+		if errors.Is(err, auth.ErrInactive) {
+			s.sessions.Revoke(ctx, tok)
+			s.clearCookies(c)
+		}
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxActor, actor)
+	c.Set(ctxToken, tok)
+	c.Set(ctxViaCookie, viaCookie)
+	c.Set(ctxLang, s.defaultLang(c, actor.Lang))
+	s.setMeta(c)
+	c.Next()
+}
+
+// csrf protects cookie-authenticated writes: the X-CSRF-Token header must
+// carry the token derived from the session, and a browser-sent Origin must
+// be this site. Bearer clients are not exposed to CSRF and skip it.
+func (s *Server) csrf(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	if !c.GetBool(ctxViaCookie) {
+		c.Next()
+		return
+	}
+	want := auth.CSRFToken(c.GetString(ctxToken))
+	got := c.GetHeader("X-CSRF-Token")
+	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 || !sameOrigin(c) {
+		s.fail(c, errs.Forbidden("error.csrf_failed"))
+		return
+	}
+	c.Next()
+}
+
+func sameOrigin(c *gin.Context) bool {
+	origin := c.GetHeader("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == c.Request.Host
+}
+
+// rateLimit allows n requests per window per client IP for one route
+// family, counted in the shared kv store so it holds across instances. If
+// the store is down, requests pass: a login outage is worse than a brief gap
+// in throttling.
+func (s *Server) rateLimit(name string, n int64, window time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := fmt.Sprintf("rl:%s:%s:%d", name, c.ClientIP(), time.Now().Unix()/int64(window.Seconds()))
+		count, err := s.kv.Incr(c.Request.Context(), key, window)
+		if err == nil && count > n {
+			c.Header("Retry-After", fmt.Sprint(int(window.Seconds())))
+			s.fail(c, errs.New(errs.KindRateLimited, "error.rate_limited"))
+			return
+		}
+		c.Next()
+	}
+}
+
+func actorOf(c *gin.Context) *auth.Actor {
+	a, _ := c.MustGet(ctxActor).(*auth.Actor)
+	return a
+}

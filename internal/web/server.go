@@ -1,0 +1,119 @@
+// Package web is the HTTP face of the CRM: the gin engine, middleware, thin
+// JSON handlers that bind, call one service and render, and the embedded
+// web app.
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/kv"
+	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/user"
+)
+
+// Deps is everything the HTTP layer calls; the app wires it.
+type Deps struct {
+	Log          *slog.Logger
+	Messages     i18n.Catalog
+	KV           kv.Store
+	Sessions     *auth.Sessions
+	Loader       *auth.Loader
+	Login        *login.Service
+	Customers    *customer.Service
+	Users        *user.Service
+	Audit        *audit.Service
+	Health       func(*gin.Context) (map[string]string, bool)
+	WebFiles     fs.FS
+	Simulated    bool
+	Lang         string
+	Location     *time.Location
+	MaxBodyBytes int64
+	SecureCookie bool
+	SessionTTL   time.Duration
+	Version      string
+	Trusted      []string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+	log      *slog.Logger
+	msg      i18n.Catalog
+	kv       kv.Store
+	sessions *auth.Sessions
+	loader   *auth.Loader
+	loc      *time.Location
+	lang     string
+	maxBody  int64
+	engine   *gin.Engine
+}
+
+// New builds the engine with every route.
+func New(d Deps) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{Deps: d, log: d.Log, msg: d.Messages, kv: d.KV, sessions: d.Sessions, loader: d.Loader,
+		loc: d.Location, lang: d.Lang, maxBody: d.MaxBodyBytes}
+	e := gin.New()
+	e.HandleMethodNotAllowed = false
+	if err := e.SetTrustedProxies(d.Trusted); err != nil {
+		return nil, err
+	}
+	e.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
+	s.routes(e)
+	s.engine = e
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Routes lists every registered API route as "METHOD path" (the OpenAPI
+// and permission tests are built from it).
+func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
+
+func (s *Server) routes(e *gin.Engine) {
+	e.GET("/healthz", s.healthz)
+	api := e.Group("/api/v1")
+	api.GET("/openapi.json", s.openAPI)
+	api.GET("/meta/options", s.options)
+	if s.Simulated {
+		api.GET("/auth/dev-users", s.devUsers)
+		api.POST("/auth/dev-login", s.rateLimit("login", 30, time.Minute), s.devLogin)
+	}
+
+	in := api.Group("", s.authenticate, s.csrf)
+	in.POST("/auth/logout", s.logout)
+	in.GET("/me", s.me)
+	in.PATCH("/me", s.updateMe)
+
+	in.GET("/customers", s.listCustomers)
+	in.POST("/customers", s.createCustomer)
+	in.GET("/customers/:id", s.getCustomer)
+	in.PATCH("/customers/:id", s.updateCustomer)
+	in.DELETE("/customers/:id", s.deleteCustomer)
+	in.POST("/customers/:id/restore", s.restoreCustomer)
+	in.GET("/recycle-bin/customers", s.listDeletedCustomers)
+
+	in.GET("/users", s.listUsers)
+	in.POST("/users", s.createUser)
+	in.GET("/users/:id", s.getUser)
+	in.PATCH("/users/:id", s.updateUser)
+	in.DELETE("/users/:id", s.deactivateUser)
+	in.POST("/users/:id/activate", s.activateUser)
+	in.PUT("/users/:id/roles", s.setUserRoles)
+	in.GET("/departments", s.listDepartments)
+	in.GET("/roles", s.listRoles)
+
+	in.GET("/audit", s.listAudit)
+
+	e.NoRoute(s.static)
+}

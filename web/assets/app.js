@@ -1,0 +1,200 @@
+// The shell: start-up, header, navigation, hash router, language switch.
+import { h, replace, clear, icon } from './dom.js';
+import { api, onUnauthorized } from './api.js';
+import { t, useLang, savedLang, rememberLang } from './i18n.js';
+import { state, can } from './state.js';
+import { toast, showError, spinner } from './ui.js';
+import { signedIn, loadOptions } from './session.js';
+import { loginPage } from './pages/login.js';
+import { customerListPage } from './pages/customers.js';
+import { customerDetailPage } from './pages/customer-detail.js';
+import { customerFormPage } from './pages/customer-form.js';
+import { recyclePage } from './pages/recycle.js';
+import { usersPage } from './pages/users.js';
+import { auditPage } from './pages/audit.js';
+
+const NAV = [
+  { id: 'customers', href: '#/customers', icon: 'customers', label: 'nav.customers', perm: 'customer.view' },
+  { id: 'recycle', href: '#/recycle', icon: 'recycle', label: 'nav.recycle', perm: 'customer.manage' },
+  { id: 'users', href: '#/users', icon: 'users', label: 'nav.users', perm: 'user.view' },
+  { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
+];
+
+const ROUTES = [
+  { re: /^\/login$/, page: loginPage, public: true },
+  { re: /^\/customers$/, page: customerListPage, perm: 'customer.view', nav: 'customers' },
+  { re: /^\/customers\/new$/, page: customerFormPage, perm: 'customer.create', nav: 'customers' },
+  { re: /^\/customers\/(\d+)$/, page: customerDetailPage, perm: 'customer.view', nav: 'customers' },
+  { re: /^\/customers\/(\d+)\/edit$/, page: customerFormPage, perm: 'customer.edit', nav: 'customers' },
+  { re: /^\/recycle$/, page: recyclePage, perm: 'customer.manage', nav: 'recycle' },
+  { re: /^\/users$/, page: usersPage, perm: 'user.view', nav: 'users' },
+  { re: /^\/audit$/, page: auditPage, perm: 'audit.view', nav: 'audit' },
+];
+
+const root = document.getElementById('app');
+let current = null; // {cleanups: [], alive: bool}
+
+function homeHref() {
+  const first = NAV.find((n) => can(n.perm));
+  return first ? first.href : '#/customers';
+}
+
+export function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+// ---- shell -----------------------------------------------------------------
+
+function langSwitch() {
+  const other = state.lang === 'en' ? 'zh-CN' : 'en';
+  return h('button', {
+    type: 'button', class: 'lang-switch', 'data-testid': 'lang-switch',
+    title: t('lang.switch'), 'aria-label': t('lang.switch'),
+    onclick: () => switchLang(other),
+  }, other === 'en' ? 'EN' : '中文');
+}
+
+function simBadge() {
+  return h('span', { class: 'sim-badge', 'data-testid': 'sim-badge', title: t('sim.hint'), hidden: !state.simulated }, t('sim.badge'));
+}
+
+function renderShell(r, params) {
+  const isIn = !!state.me;
+  const body = document.body;
+  body.classList.toggle('signed-in', isIn);
+  const title = h('h1', { class: 'page-title' });
+  const back = h('a', { class: 'back-btn', hidden: true, 'aria-label': t('common.back'), 'data-testid': 'back' }, icon('back'));
+  const badge = simBadge();
+  const header = h('header', { class: 'topbar' },
+    h('div', { class: 'topbar-left' }, back, title),
+    h('div', { class: 'topbar-right' },
+      badge,
+      langSwitch(),
+      isIn ? h('span', { class: 'me-name', 'data-testid': 'me-name' }, state.me.name) : null,
+      isIn ? h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'logout', title: t('nav.logout'), 'aria-label': t('nav.logout'), onclick: logout }, icon('logout')) : null));
+  const main = h('main', { class: 'content', id: 'content' });
+  let nav = null;
+  if (isIn) {
+    nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') },
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'C'), h('span', { class: 'brand-name' }, t('app.name'))),
+      NAV.filter((n) => can(n.perm)).map((n) => h('a', {
+        href: n.href, class: ['nav-link', r.nav === n.id && 'active'], 'data-testid': `nav-${n.id}`,
+        'aria-current': r.nav === n.id ? 'page' : null,
+      }, icon(n.icon), h('span', null, t(n.label)))));
+  }
+  replace(root, nav, h('div', { class: 'main-col' }, header, main));
+  return {
+    main,
+    setTitle(s) { title.textContent = s; document.title = `${s} · ${t('app.name')}`; },
+    showSimulated() { badge.hidden = !state.simulated; },
+    setBack(href) { if (href) { back.href = href; back.hidden = false; } else back.hidden = true; },
+  };
+}
+
+// ---- router ----------------------------------------------------------------
+
+async function route() {
+  const path = (location.hash || '').replace(/^#/, '').split('?')[0] || '/';
+  if (current) {
+    current.alive = false;
+    for (const fn of current.cleanups) { try { fn(); } catch { /* ignore */ } }
+  }
+  const ctx = { cleanups: [], alive: true };
+  current = ctx;
+
+  if (!state.me && path !== '/login') { location.replace('#/login'); return; }
+  if (state.me && (path === '/login' || path === '/')) { location.replace(homeHref()); return; }
+
+  let r = null, params = [];
+  for (const cand of ROUTES) {
+    const m = cand.re.exec(path);
+    if (m) { r = cand; params = m.slice(1); break; }
+  }
+  const shell = renderShell(r || {}, params);
+  const pageCtx = {
+    main: shell.main,
+    params,
+    query: new URLSearchParams((location.hash.split('?')[1]) || ''),
+    alive: () => ctx.alive,
+    onCleanup: (fn) => ctx.cleanups.push(fn),
+    setTitle: shell.setTitle,
+    setBack: shell.setBack,
+    showSimulated: shell.showSimulated,
+    go,
+    rerender: () => route(),
+  };
+  window.scrollTo(0, 0);
+  if (!r) {
+    shell.setTitle(t('error.not_found_page'));
+    replace(shell.main, h('div', { class: 'empty' }, t('error.not_found_page'), ' ', h('a', { href: homeHref() }, t('common.home'))));
+    return;
+  }
+  if (r.perm && !can(r.perm)) {
+    shell.setTitle(t('error.forbidden_page'));
+    replace(shell.main, h('div', { class: 'empty' }, t('error.forbidden_page'), ' ', h('a', { href: homeHref() }, t('common.home'))));
+    return;
+  }
+  replace(shell.main, spinner());
+  try {
+    await r.page(pageCtx);
+  } catch (err) {
+    if (!ctx.alive) return;
+    showError(err);
+    if (err && err.status !== 401) {
+      replace(shell.main, h('div', { class: 'empty' }, err.message || String(err), ' ',
+        h('button', { type: 'button', class: 'btn btn-text', onclick: () => route() }, t('common.retry'))));
+    }
+  }
+}
+
+// ---- session -----------------------------------------------------------------
+
+async function logout() {
+  try { await api('POST', '/auth/logout', { noRedirect: true }); } catch (err) { if (err.status !== 401) showError(err); }
+  state.me = null;
+  state.csrf = '';
+  state.options = null;
+  go('#/login');
+}
+
+async function switchLang(lang) {
+  rememberLang(lang);
+  try {
+    await useLang(lang);
+    if (state.me) {
+      await Promise.all([
+        api('PATCH', '/me', { body: { lang } }).then((me) => { if (me && me.id) state.me = { ...state.me, ...me }; }),
+        loadOptions(),
+      ]);
+    }
+  } catch (err) { showError(err); }
+  route();
+}
+
+onUnauthorized(() => {
+  if (!state.me) return;
+  state.me = null;
+  state.options = null;
+  toast(t('auth.expired'), 'error');
+  go('#/login');
+});
+
+async function boot() {
+  await useLang(savedLang() || 'zh-CN');
+  try {
+    const me = await api('GET', '/me', { noRedirect: true });
+    await signedIn(me, me.csrf_token);
+  } catch (err) {
+    if (err.status !== 401) showError(err);
+    state.me = null;
+  }
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+window.addEventListener('unhandledrejection', (e) => showError(e.reason));
+boot().catch((err) => {
+  clear(root);
+  root.append(h('div', { class: 'empty' }, String(err && err.message || err)));
+});

@@ -1,0 +1,102 @@
+// 操作日志: who did what to which record, with each changed field's before → after.
+import { h, replace } from '../dom.js';
+import { api } from '../api.js';
+import { t, has } from '../i18n.js';
+import { can } from '../state.js';
+import { endlessList, fmtTime, fromLocalInput, select, optionLabel, chip } from '../ui.js';
+
+const ACTIONS = ['create', 'update', 'delete', 'restore', 'login', 'logout', 'deactivate', 'activate', 'assign_roles'];
+const ENTITIES = ['customer', 'user', 'session'];
+const OPTION_FIELDS = { level: 'levels', status: 'statuses', source: 'sources', industry: 'industries', data_scope: 'data_scopes' };
+
+function label(prefix, key) {
+  return has(`${prefix}.${key}`) ? t(`${prefix}.${key}`) : key;
+}
+
+function fieldLabel(entity, name) {
+  if (has(`${entity}.${name}`)) return t(`${entity}.${name}`);
+  if (has(`field.${name}`)) return t(`field.${name}`);
+  return name;
+}
+
+function fmtValue(name, v) {
+  if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) return h('span', { class: 'muted' }, t('common.empty_value'));
+  if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' ? (x.name ?? JSON.stringify(x)) : String(x))).join('、');
+  if (typeof v === 'object') return v.name ?? JSON.stringify(v);
+  if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no');
+  if (OPTION_FIELDS[name]) return optionLabel(OPTION_FIELDS[name], v);
+  if (/_at$/.test(name) && typeof v === 'string') return fmtTime(v);
+  return String(v);
+}
+
+function entry(e) {
+  const changes = Object.entries(e.changes || {});
+  const target = e.entity_name || (e.entity_id ? `#${e.entity_id}` : '');
+  return h('div', { class: 'row audit-row', 'data-testid': 'audit-row', 'data-id': String(e.id) },
+    h('div', { class: 'row-main' },
+      h('div', { class: 'row-title' },
+        h('span', { class: 'audit-who' }, e.actor_name || t('audit.system')),
+        chip(label('audit.action', e.action), `chip-action chip-action-${e.action}`),
+        h('span', { class: 'muted' }, label('audit.entity', e.entity)),
+        target ? (e.entity === 'customer' && e.entity_id && e.action !== 'delete'
+          ? h('a', { href: `#/customers/${e.entity_id}`, class: 'audit-target' }, target)
+          : h('span', { class: 'audit-target' }, target)) : null),
+      changes.length ? h('ul', { class: 'changes' }, changes.map(([k, c]) => h('li', null,
+        h('span', { class: 'change-field' }, fieldLabel(e.entity, k)),
+        h('span', { class: 'change-old' }, fmtValue(k, c && c.old)),
+        h('span', { class: 'change-arrow', 'aria-hidden': 'true' }, '→'),
+        h('span', { class: 'change-new' }, fmtValue(k, c && c.new))))) : null),
+    h('div', { class: 'row-meta' },
+      h('time', { datetime: e.at }, fmtTime(e.at)),
+      e.ip ? h('span', { class: 'mono muted' }, e.ip) : null));
+}
+
+export async function auditPage(ctx) {
+  ctx.setTitle(t('nav.audit'));
+  const f = { action: '', entity: '', actor_id: '', from: '', to: '' };
+
+  let people = null;
+  if (can('user.view')) {
+    try { people = ((await api('GET', '/users', { query: { page_size: 100 } })) || {}).items || []; } catch (err) { if (err.status === 401) throw err; }
+    if (!ctx.alive()) return;
+  }
+
+  const total = h('span', { class: 'total', 'data-testid': 'audit-total' });
+  const listBox = h('div', { class: 'list-box' });
+  const controls = [];
+  const addSelect = (key, opts, lbl) => {
+    const s = select([{ value: '', label: t('filter.all') }, ...opts], '', { 'data-testid': `audit-${key}`, 'aria-label': lbl });
+    s.addEventListener('change', () => { f[key] = s.value; list.reset(); });
+    controls.push(h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, lbl), s));
+  };
+  addSelect('action', ACTIONS.map((a) => ({ value: a, label: label('audit.action', a) })), t('audit.action'));
+  addSelect('entity', ENTITIES.map((a) => ({ value: a, label: label('audit.entity', a) })), t('audit.entity'));
+  if (people) addSelect('actor_id', people.map((u) => ({ value: String(u.id), label: u.name })), t('audit.actor'));
+  const dateInput = (key, lbl, endOfDay) => {
+    const i = h('input', { type: 'date', 'data-testid': `audit-${key}`, 'aria-label': lbl });
+    i.addEventListener('change', () => {
+      // whole days in the company time zone
+      f[key] = i.value ? fromLocalInput(`${i.value}T${endOfDay ? '23:59:59' : '00:00:00'}`) : '';
+      list.reset();
+    });
+    controls.push(h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, lbl), i));
+  };
+  dateInput('from', t('audit.from'), false);
+  dateInput('to', t('audit.to'), true);
+
+  replace(ctx.main,
+    h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches },
+      h('summary', null, t('filter.only')),
+      h('div', { class: 'filter-grid' }, controls)),
+    h('div', { class: 'list-head' }, total),
+    listBox);
+
+  const list = endlessList({
+    ctx, container: listBox,
+    emptyText: t('audit.empty'),
+    fetchPage: (page, pageSize) => api('GET', '/audit', { query: { ...f, page, page_size: pageSize } }),
+    renderItem: entry,
+    onTotal: (n) => { total.textContent = t('list.total', { n }); },
+  });
+  list.reset();
+}

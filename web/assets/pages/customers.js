@@ -1,0 +1,146 @@
+// 客户: the customer list with search, filters, sort and endless scroll.
+import { h, replace, icon } from '../dom.js';
+import { api } from '../api.js';
+import { t } from '../i18n.js';
+import { state, can } from '../state.js';
+import { debounce, endlessList, fmtTime, optionLabel, optionIndex, chip, select } from '../ui.js';
+
+// Kept while the same person has the app open, so coming back from a customer shows the same list.
+const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', sort: '-updated_at' };
+const filters = { ...DEFAULT_FILTERS };
+let filtersOf = null;
+
+const SORTS = [
+  ['-updated_at', 'sort.updated_desc'],
+  ['-created_at', 'sort.created_desc'],
+  ['created_at', 'sort.created_asc'],
+  ['name', 'sort.name_asc'],
+  ['next_follow_at', 'sort.next_follow_asc'],
+  ['-last_follow_at', 'sort.last_follow_desc'],
+];
+
+export function levelChip(value) {
+  return chip(optionLabel('levels', value), `chip-level chip-level-${Math.max(0, optionIndex('levels', value))}`);
+}
+
+export function statusChip(value) {
+  return chip(optionLabel('statuses', value), `chip-status chip-status-${Math.max(0, optionIndex('statuses', value))}`);
+}
+
+export function customerRow(c) {
+  return h('a', { class: 'row customer-row', href: `#/customers/${c.id}`, 'data-testid': 'customer-row', 'data-id': String(c.id) },
+    h('div', { class: 'row-main' },
+      h('div', { class: 'row-title' },
+        h('span', { class: 'row-name', 'data-testid': 'customer-name' }, c.name),
+        levelChip(c.level), statusChip(c.status)),
+      h('div', { class: 'row-sub' },
+        c.company ? h('span', null, c.company) : null,
+        c.phone ? h('span', { class: 'mono' }, c.phone) : null)),
+    h('div', { class: 'row-meta' },
+      c.owner_name ? h('span', null, t('customer.owner_short', { name: c.owner_name })) : null,
+      c.next_follow_at ? h('span', { class: 'row-follow' }, t('customer.next_follow_short', { time: fmtTime(c.next_follow_at) })) : null));
+}
+
+function optionList(kind, allKey) {
+  return [{ value: '', label: t(allKey) }, ...((state.options && state.options[kind]) || [])];
+}
+
+export async function customerListPage(ctx) {
+  ctx.setTitle(t('nav.customers'));
+  if (filtersOf !== state.me.id) {
+    Object.assign(filters, DEFAULT_FILTERS);
+    filtersOf = state.me.id;
+  }
+
+  let owners = null;
+  if (state.me.data_scope !== 'self' && can('user.view')) {
+    try {
+      const res = await api('GET', '/users', { query: { page_size: 100 } });
+      owners = (res && res.items) || [];
+    } catch (err) {
+      if (err.status === 401) throw err;
+      owners = null; // the owner filter is a nicety; the list still works without it
+    }
+  }
+  if (!ctx.alive()) return;
+  if (!owners) filters.owner_id = '';
+
+  const total = h('span', { class: 'total', 'data-testid': 'customer-total' });
+  const hint = h('span', { class: 'search-hint' });
+  const listBox = h('div', { class: 'list-box' });
+
+  const search = h('input', {
+    type: 'search', class: 'search-input', 'data-testid': 'customer-search', value: filters.q,
+    placeholder: t('customer.search_placeholder'), 'aria-label': t('customer.search_placeholder'), enterkeyhint: 'search',
+  });
+  const onSearch = debounce(() => {
+    const q = search.value.trim();
+    hint.textContent = q.length === 1 ? t('customer.search_min') : '';
+    const eff = q.length >= 2 ? q : '';
+    if (eff === filters.q) return;
+    filters.q = eff;
+    list.reset();
+  }, 300);
+  search.addEventListener('input', onSearch);
+  ctx.onCleanup(onSearch.cancel);
+
+  const filterDefs = [
+    ['level', optionList('levels', 'filter.all_levels'), 'customer.level'],
+    ['status', optionList('statuses', 'filter.all_statuses'), 'customer.status'],
+    ['source', optionList('sources', 'filter.all_sources'), 'customer.source'],
+    ['industry', optionList('industries', 'filter.all_industries'), 'customer.industry'],
+  ];
+  if (owners) {
+    filterDefs.push(['owner_id', [{ value: '', label: t('filter.all_owners') },
+      ...owners.map((u) => ({ value: String(u.id), label: u.active === false ? `${u.name}（${t('user.inactive')}）` : u.name }))], 'customer.owner']);
+  }
+  const activeCount = h('span', { class: 'badge-count' });
+  const countActive = () => {
+    const n = filterDefs.filter(([k]) => filters[k]).length;
+    activeCount.textContent = n ? String(n) : '';
+  };
+  const selects = filterDefs.map(([key, opts, label]) => {
+    const s = select(opts, filters[key], { 'data-testid': `filter-${key}`, 'aria-label': t(label) });
+    s.addEventListener('change', () => { filters[key] = s.value; countActive(); list.reset(); });
+    return h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, t(label)), s);
+  });
+  const sortSel = select(SORTS.map(([v, k]) => ({ value: v, label: t(k) })), filters.sort, { 'data-testid': 'customer-sort', 'aria-label': t('sort.label') });
+  sortSel.addEventListener('change', () => { filters.sort = sortSel.value; list.reset(); });
+  const clearBtn = h('button', {
+    type: 'button', class: 'btn btn-text', 'data-testid': 'filter-clear',
+    onclick: () => {
+      for (const [k] of filterDefs) filters[k] = '';
+      for (const l of selects) l.querySelector('select').value = '';
+      countActive();
+      list.reset();
+    },
+  }, t('filter.clear'));
+
+  const details = h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches || filterDefs.some(([k]) => filters[k]) },
+    h('summary', { 'data-testid': 'filter-toggle' }, icon('filter'), t('filter.title'), activeCount),
+    h('div', { class: 'filter-grid' }, selects,
+      h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, t('sort.label')), sortSel),
+      h('div', { class: 'filter filter-actions' }, clearBtn)));
+  countActive();
+
+  replace(ctx.main,
+    h('div', { class: 'toolbar' },
+      h('div', { class: 'search-wrap' }, icon('search', 'search-icon'), search),
+      can('customer.create') ? h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-testid': 'customer-add' }, icon('plus'), h('span', null, t('customer.add'))) : null),
+    details,
+    h('div', { class: 'list-head' }, total, hint),
+    listBox);
+
+  const list = endlessList({
+    ctx, container: listBox,
+    emptyText: t('customer.empty'),
+    fetchPage: (page, pageSize) => {
+      const query = { page, page_size: pageSize, sort: filters.sort };
+      for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id']) if (filters[k]) query[k] = filters[k];
+      return api('GET', '/customers', { query });
+    },
+    renderItem: customerRow,
+    onTotal: (n) => { total.textContent = t('list.total', { n }); },
+  });
+  list.reset();
+}

@@ -1,0 +1,16 @@
+// Shared, mutable app state: the signed-in person, the CSRF token, the UI language
+// and the cached option lists. Everything else is fetched per page.
+export const state = {
+  me: null,          // the Me object from GET /me, or null when signed out
+  csrf: '',          // csrf_token from the login or /me (the crm_csrf cookie wins when readable)
+  lang: 'zh-CN',     // current UI language
+  simulated: false,  // the server runs the simulated DingTalk organization
+  options: null,     // GET /meta/options for the current language
+};
+
+// The company time zone; /me does not carry one yet, so the documented default.
+export const TIME_ZONE = 'Asia/Shanghai';
+
+export function can(perm) {
+  return !!(state.me && Array.isArray(state.me.permissions) && state.me.permissions.includes(perm));
+}
