@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -48,6 +50,14 @@ func NewService(db *store.DB) *Service { return &Service{db: db} }
 // holders of audit.view may read it.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Item, int, error) {
 	if err := a.Require(auth.AuditView); err != nil {
+		return nil, 0, err
+	}
+	var v errs.Invalid
+	paging.Check(&v, &f.Page, &f.PageSize)
+	if f.From != nil && f.To != nil && f.To.Before(*f.From) {
+		v.Add("to", "validation.range_order")
+	}
+	if err := v.Err(); err != nil {
 		return nil, 0, err
 	}
 	var where []string

@@ -3,6 +3,7 @@
 package customer
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -95,7 +96,11 @@ func (in *Input) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, (*plain)(in)); err != nil {
+	// Decoded again strictly: a custom UnmarshalJSON would otherwise lose
+	// the caller's DisallowUnknownFields.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode((*plain)(in)); err != nil {
 		return err
 	}
 	_, in.tagsSet = raw["tags"]

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/paging"
 )
 
 // Limits on field lengths, in characters.
@@ -23,7 +24,24 @@ const (
 
 // A phone is a mainland mobile (optionally +86), a landline with area code
 // and optional extension, or a 400/800 service number.
-var phonePattern = regexp.MustCompile(`^(?:(?:\+?86[- ]?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|[48]00-?\d{3}-?\d{4})$`)
+var (
+	mobilePattern   = regexp.MustCompile(`^(?:\+?86)?(1[3-9]\d{9})$`)
+	landlinePattern = regexp.MustCompile(`^(?:0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|[48]00-?\d{3}-?\d{4})$`)
+)
+
+// normalizePhone accepts what people type ("139 1234 5678", "+86-139…",
+// "021-6888 8888") and stores one canonical form: a mobile as its 11 digits,
+// a landline with its dashes. ok is false for anything else.
+func normalizePhone(p string) (string, bool) {
+	compact := strings.NewReplacer(" ", "", "\u3000", "", "(", "", ")", "").Replace(p)
+	if m := mobilePattern.FindStringSubmatch(strings.ReplaceAll(compact, "-", "")); m != nil {
+		return m[1], true
+	}
+	if landlinePattern.MatchString(compact) {
+		return compact, true
+	}
+	return p, false
+}
 
 func validText(v *errs.Invalid, field, s string, max int, required bool) string {
 	s = strings.TrimSpace(s)
@@ -57,8 +75,11 @@ func apply(c *Customer, in Input) error {
 		p := strings.TrimSpace(*in.Phone)
 		if utf8.RuneCountInString(p) > maxPhone {
 			v.Add("phone", "validation.too_long", "max", maxPhone)
-		} else if p != "" && !phonePattern.MatchString(p) {
-			v.Add("phone", "validation.phone")
+		} else if p != "" {
+			var ok bool
+			if p, ok = normalizePhone(p); !ok {
+				v.Add("phone", "validation.phone")
+			}
 		}
 		c.Phone = p
 	}
@@ -120,18 +141,7 @@ func validTags(v *errs.Invalid, tags []string) []string {
 // validFilter checks the list parameters a person can get wrong.
 func validFilter(f *Filter) error {
 	var v errs.Invalid
-	if f.Page == 0 {
-		f.Page = 1
-	}
-	if f.PageSize == 0 {
-		f.PageSize = 20
-	}
-	if f.Page < 1 || f.Page > 100000 {
-		v.Add("page", "validation.page")
-	}
-	if f.PageSize < 1 || f.PageSize > 100 {
-		v.Add("page_size", "validation.page_size", "max", 100)
-	}
+	paging.Check(&v, &f.Page, &f.PageSize)
 	if f.Sort == "" {
 		f.Sort = "-updated_at"
 	}

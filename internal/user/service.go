@@ -14,6 +14,7 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -44,18 +45,7 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]User, in
 		return nil, 0, err
 	}
 	var v errs.Invalid
-	if f.Page == 0 {
-		f.Page = 1
-	}
-	if f.PageSize == 0 {
-		f.PageSize = 20
-	}
-	if f.Page < 1 {
-		v.Add("page", "validation.page")
-	}
-	if f.PageSize < 1 || f.PageSize > 100 {
-		v.Add("page_size", "validation.page_size", "max", 100)
-	}
+	paging.Check(&v, &f.Page, &f.PageSize)
 	if utf8.RuneCountInString(f.Q) > 100 {
 		v.Add("q", "validation.too_long", "max", 100)
 	}
