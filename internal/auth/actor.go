@@ -11,13 +11,13 @@ import (
 // effective data scope. It is built once per request and is the only thing
 // services consult for permission and visibility.
 type Actor struct {
-	UserID  int64
+	UserID     int64
 	DingUserID string // the DingTalk userid
-	Name    string
-	Lang    string
-	Roles   []RoleRef
-	Perms   map[Perm]bool
-	Scope   Scope
+	Name       string
+	Lang       string
+	Roles      []RoleRef
+	Perms      map[Perm]bool
+	Scope      Scope
 	// DeptIDs are the person's own departments; ScopeDeptIDs the departments
 	// whose records the scope reaches (own, or own and all below).
 	DeptIDs      []int64

@@ -2,12 +2,12 @@ package web
 
 import (
 	"io"
-	"mime"
-	"time"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 

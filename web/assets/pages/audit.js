@@ -19,8 +19,15 @@ function fieldLabel(entity, name) {
   return name;
 }
 
-function fmtValue(name, v) {
-  if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) return h('span', { class: 'muted' }, t('common.empty_value'));
+const ID_FIELDS = new Set(['owner_id', 'actor_id', 'created_by', 'user_id']);
+
+function isEmpty(v) {
+  return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+function fmtValue(name, v, people) {
+  if (isEmpty(v)) return t('common.empty_value');
+  if (ID_FIELDS.has(name) && people && people.has(Number(v))) return people.get(Number(v));
   if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' ? (x.name ?? JSON.stringify(x)) : String(x))).join('、');
   if (typeof v === 'object') return v.name ?? JSON.stringify(v);
   if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no');
@@ -29,7 +36,7 @@ function fmtValue(name, v) {
   return String(v);
 }
 
-function entry(e) {
+function entry(e, people) {
   const changes = Object.entries(e.changes || {});
   const target = e.entity_name || (e.entity_id ? `#${e.entity_id}` : '');
   return h('div', { class: 'row audit-row', 'data-testid': 'audit-row', 'data-id': String(e.id) },
@@ -43,9 +50,9 @@ function entry(e) {
           : h('span', { class: 'audit-target' }, target)) : null),
       changes.length ? h('ul', { class: 'changes' }, changes.map(([k, c]) => h('li', null,
         h('span', { class: 'change-field' }, fieldLabel(e.entity, k)),
-        h('span', { class: 'change-old' }, fmtValue(k, c && c.old)),
+        h('span', { class: ['change-old', isEmpty(c && c.old) && 'is-empty'] }, fmtValue(k, c && c.old, people)),
         h('span', { class: 'change-arrow', 'aria-hidden': 'true' }, '→'),
-        h('span', { class: 'change-new' }, fmtValue(k, c && c.new))))) : null),
+        h('span', { class: ['change-new', isEmpty(c && c.new) && 'is-empty'] }, fmtValue(k, c && c.new, people))))) : null),
     h('div', { class: 'row-meta' },
       h('time', { datetime: e.at }, fmtTime(e.at)),
       e.ip ? h('span', { class: 'mono muted' }, e.ip) : null));
@@ -61,6 +68,7 @@ export async function auditPage(ctx) {
     if (!ctx.alive()) return;
   }
 
+  const names = new Map((people || []).map((u) => [u.id, u.name]));
   const total = h('span', { class: 'total', 'data-testid': 'audit-total' });
   const listBox = h('div', { class: 'list-box' });
   const controls = [];
@@ -75,8 +83,14 @@ export async function auditPage(ctx) {
   const dateInput = (key, lbl, endOfDay) => {
     const i = h('input', { type: 'date', 'data-testid': `audit-${key}`, 'aria-label': lbl });
     i.addEventListener('change', () => {
-      // whole days in the company time zone
-      f[key] = i.value ? fromLocalInput(`${i.value}T${endOfDay ? '23:59:59' : '00:00:00'}`) : '';
+      // whole days in the company time zone; `to` is the start of the next day (exclusive)
+      let day = i.value;
+      if (day && endOfDay) {
+        const d = new Date(`${day}T00:00:00Z`);
+        d.setUTCDate(d.getUTCDate() + 1);
+        day = d.toISOString().slice(0, 10);
+      }
+      f[key] = day ? fromLocalInput(`${day}T00:00`) : '';
       list.reset();
     });
     controls.push(h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, lbl), i));
@@ -95,7 +109,7 @@ export async function auditPage(ctx) {
     ctx, container: listBox,
     emptyText: t('audit.empty'),
     fetchPage: (page, pageSize) => api('GET', '/audit', { query: { ...f, page, page_size: pageSize } }),
-    renderItem: entry,
+    renderItem: (e) => entry(e, names),
     onTotal: (n) => { total.textContent = t('list.total', { n }); },
   });
   list.reset();

@@ -24,7 +24,10 @@ export function levelChip(value) {
 }
 
 export function statusChip(value) {
-  return chip(optionLabel('statuses', value), `chip-status chip-status-${Math.max(0, optionIndex('statuses', value))}`);
+  // colour by meaning where the value is known (won green, lost grey), else by position
+  const known = ['potential', 'intent', 'negotiating', 'deal', 'lost'];
+  const cls = known.includes(value) ? `chip-status-${value}` : `chip-status-${Math.max(0, optionIndex('statuses', value))}`;
+  return chip(optionLabel('statuses', value), `chip-status ${cls}`);
 }
 
 export function customerRow(c) {
