@@ -1,0 +1,64 @@
+// Command crmbench measures the CRM at scale: it bulk-loads a large
+// realistic customer base into MySQL, times keyword search against a plain
+// LIKE scan that must return the same rows, times filtered lists, and
+// measures the idle memory of the real server. Targets are checked here,
+// with the baseline measured in the same run, never in timed unit tests.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Usage: crmbench <command> [flags]
+
+Commands:
+  seed       create/migrate a MySQL database and bulk-load customers
+             flags: --dsn DSN --customers N --workers N --batch N --reset
+  search     keyword search through the service vs a LIKE scan, and the
+             filtered list, p50/p95 for a salesperson and the admin
+             flags: --dsn DSN --runs N --warmup N
+  idle-rss   build and start the real server with the embedded default
+             (SQLite, simulated organization) and read its idle VmRSS
+             flags: --settle DURATION --limit-mb N
+
+Reproduce docs/benchmarks.md:
+  go run ./cmd/crmbench seed   --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --customers 1000000
+  go run ./cmd/crmbench search --dsn 'root@tcp(127.0.0.1:3306)/crm_bench'
+  go run ./cmd/crmbench idle-rss
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crmbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "seed":
+		return seedCmd(ctx, rest, stdout, stderr)
+	case "search":
+		return searchCmd(ctx, rest, stdout, stderr)
+	case "idle-rss":
+		return idleRSSCmd(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
