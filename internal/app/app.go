@@ -122,6 +122,7 @@ func (a *App) wire() error {
 	}
 	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
 	loader := auth.NewLoader(a.DB)
+	auditLog := audit.NewService(a.DB)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
@@ -129,9 +130,9 @@ func (a *App) wire() error {
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader),
-		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader),
+		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
-		Audit:     audit.NewService(a.DB),
+		Audit:     auditLog,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

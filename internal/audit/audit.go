@@ -48,6 +48,9 @@ type Entry struct {
 	Entity     string
 	EntityID   int64
 	EntityName string
+	// CustomerID links the entry to a customer's timeline (the customer
+	// itself or one of its records); 0 when it is about no customer.
+	CustomerID int64
 	Changes    map[string]Change
 }
 
@@ -63,9 +66,9 @@ func Record(ctx context.Context, tx sqlx.ExtContext, who Who, e Entry) error {
 		changes = string(b)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log
-		(at, actor_id, actor_name, action, entity, entity_id, entity_name, changes, ip, request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		store.Now(), who.ID, who.Name, e.Action, e.Entity, e.EntityID, truncate(e.EntityName, 200),
+		(at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		store.Now(), who.ID, who.Name, e.Action, e.Entity, e.EntityID, truncate(e.EntityName, 200), e.CustomerID,
 		changes, truncate(meta.IP, 64), truncate(meta.RequestID, 64))
 	if err != nil {
 		return fmt.Errorf("audit: record %s %s: %w", e.Action, e.Entity, err)

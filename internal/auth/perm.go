@@ -10,7 +10,8 @@ import (
 // Modules are the parts of the CRM a permission can be about. Later issues
 // add theirs here; the catalogue is fixed in code so a typo cannot grant
 // anything.
-var Modules = []string{"customer", "user", "role", "audit"}
+var Modules = []string{"customer", "contact", "followup", "product", "sale", "opportunity", "pool",
+	"user", "role", "audit"}
 
 // Actions are what one can do in a module.
 var Actions = []string{"view", "create", "edit", "delete", "export", "import", "assign", "transfer", "manage"}
@@ -31,6 +32,9 @@ const (
 	RoleView       Perm = "role.view"
 	AuditView      Perm = "audit.view"
 )
+
+// Module is the part before the dot.
+func (p Perm) Module() string { m, _, _ := strings.Cut(string(p), "."); return m }
 
 // AllPerms is every valid code (module × action).
 func AllPerms() []Perm {
@@ -127,13 +131,24 @@ type BuiltinRole struct {
 
 // BuiltinRoles are 管理员, 销售经理 and 销售.
 func BuiltinRoles() []BuiltinRole {
-	customerAll := []Perm{"customer.view", "customer.create", "customer.edit", "customer.delete",
-		"customer.export", "customer.import", "customer.assign", "customer.transfer"}
+	records := []string{"customer", "contact", "followup", "sale", "opportunity"}
+	var manager, sales []Perm
+	for _, m := range records {
+		for _, a := range []string{"view", "create", "edit", "delete", "export"} {
+			sales = append(sales, Perm(m+"."+a))
+			manager = append(manager, Perm(m+"."+a))
+		}
+		for _, a := range []string{"import", "assign", "transfer"} {
+			manager = append(manager, Perm(m+"."+a))
+		}
+	}
+	// Everyone may see the product catalogue and the public pool and claim
+	// from it; managers also assign from the pool.
+	sales = append(sales, "product.view", "pool.view", "pool.create")
+	manager = append(manager, "product.view", "pool.view", "pool.create", "pool.assign", "user.view", "role.view")
 	return []BuiltinRole{
 		{Code: "admin", Name: "管理员", Scope: ScopeAll, Perms: AllPerms()},
-		{Code: "manager", Name: "销售经理", Scope: ScopeDeptTree,
-			Perms: append(customerAll, "user.view", "role.view")},
-		{Code: "sales", Name: "销售", Scope: ScopeSelf,
-			Perms: []Perm{"customer.view", "customer.create", "customer.edit", "customer.delete", "customer.export"}},
+		{Code: "manager", Name: "销售经理", Scope: ScopeDeptTree, Perms: manager},
+		{Code: "sales", Name: "销售", Scope: ScopeSelf, Perms: sales},
 	}
 }

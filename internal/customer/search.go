@@ -86,6 +86,11 @@ func textGrams(text string) []int64 {
 	return out
 }
 
+// Grams returns the distinct bigrams of a search text, exactly the index
+// rows InsertGrams writes for it (for bulk loaders that batch many
+// customers into one statement).
+func Grams(text string) []int64 { return textGrams(text) }
+
 // queryGrams picks up to maxQueryGrams bigrams of a normalized query, spread
 // across it (first, last, and evenly between), since together they narrow
 // the candidates most.

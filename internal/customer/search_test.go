@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/seed"
@@ -48,7 +49,7 @@ func TestSearchEqualsSubstringScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := customer.NewService(db, customer.NewStore(db), loader)
+		svc := customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db))
 		r := rand.New(rand.NewPCG(7, 7))
 		var all []customer.Customer
 		for i := 0; i < 300; i++ {

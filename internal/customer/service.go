@@ -9,8 +9,14 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/store"
 )
+
+// History reads a customer's timeline from the operation log.
+type History interface {
+	Timeline(ctx context.Context, customerID int64, page, size int) ([]audit.Item, int, error)
+}
 
 // ActorLoader builds the Actor of a person; the service uses it to check a
 // new owner (active, and where their records are filed).
@@ -23,11 +29,27 @@ type Service struct {
 	db     *store.DB
 	store  *Store
 	people ActorLoader
+	log    History
 }
 
 // NewService wires the customer service.
-func NewService(db *store.DB, st *Store, people ActorLoader) *Service {
-	return &Service{db: db, store: st, people: people}
+func NewService(db *store.DB, st *Store, people ActorLoader, log History) *Service {
+	return &Service{db: db, store: st, people: people, log: log}
+}
+
+// Timeline is everything that happened to a customer and its records
+// (edits, ownership changes, follow-ups, sales, opportunity changes),
+// newest first, paged.
+func (s *Service) Timeline(ctx context.Context, a *auth.Actor, id int64, page, size int) ([]audit.Item, int, error) {
+	if _, err := s.Get(ctx, a, id); err != nil {
+		return nil, 0, err
+	}
+	var v errs.Invalid
+	paging.Check(&v, &page, &size)
+	if err := v.Err(); err != nil {
+		return nil, 0, err
+	}
+	return s.log.Timeline(ctx, id, page, size)
 }
 
 func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
@@ -73,7 +95,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Custome
 			return err
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "customer",
-			EntityID: c.ID, EntityName: c.Name, Changes: audit.Diff(nil, c.auditFields())})
+			EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: audit.Diff(nil, c.auditFields())})
 	})
 	if err != nil {
 		return nil, err
@@ -120,7 +142,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 			return ErrStale
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "customer",
-			EntityID: c.ID, EntityName: c.Name, Changes: changes})
+			EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: changes})
 	})
 	if err != nil {
 		return nil, err
@@ -142,7 +164,7 @@ func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
 			return err
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDelete, Entity: "customer",
-			EntityID: id, EntityName: c.Name})
+			EntityID: id, CustomerID: id, EntityName: c.Name})
 	})
 }
 
@@ -171,7 +193,7 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Custom
 			return err
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActRestore, Entity: "customer",
-			EntityID: id, EntityName: c.Name})
+			EntityID: id, CustomerID: id, EntityName: c.Name})
 	})
 	if err != nil {
 		return nil, err

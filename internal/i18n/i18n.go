@@ -7,13 +7,17 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
 // Languages supported, the default first.
 var Languages = []string{"zh-CN", "en"}
 
-//go:embed messages/*.json
+// Each module keeps its messages in its own file, messages/<lang>/<module>.json,
+// so modules can be added without touching one shared file.
+//
+//go:embed messages
 var files embed.FS
 
 // Catalog maps language → key → text.
@@ -23,17 +27,38 @@ type Catalog map[string]map[string]string
 func Load() (Catalog, error) {
 	c := Catalog{}
 	for _, lang := range Languages {
-		b, err := files.ReadFile("messages/" + lang + ".json")
+		names, err := fs.Glob(files, "messages/"+lang+"/*.json")
 		if err != nil {
 			return nil, err
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
+		for _, name := range names {
+			if err := merge(m, name); err != nil {
+				return nil, err
+			}
 		}
 		c[lang] = m
 	}
 	return c, nil
+}
+
+// merge adds one file's messages, refusing a key defined twice.
+func merge(into map[string]string, name string) error {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	part := map[string]string{}
+	if err := json.Unmarshal(b, &part); err != nil {
+		return fmt.Errorf("i18n: %s: %w", name, err)
+	}
+	for k, v := range part {
+		if _, dup := into[k]; dup {
+			return fmt.Errorf("i18n: %s: key %q is defined in another file too", name, k)
+		}
+		into[k] = v
+	}
+	return nil
 }
 
 // MustLoad is Load for program start, where a broken catalogue is a bug.

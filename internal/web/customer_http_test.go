@@ -144,6 +144,13 @@ func TestCustomerLifecycle(t *testing.T) {
 			if strings.Join(actions, ",") != "restore,delete,update,create" {
 				t.Fatalf("audit actions: %v", actions)
 			}
+			var tl auditJSON
+			if st := sales.Do("GET", path+"/timeline", nil, &tl); st != 200 || tl.Total != 4 || tl.Items[0].Action != "restore" {
+				t.Fatalf("owner's timeline: %d %+v", st, tl)
+			}
+			if st := srv.Login(t, "sim_s5").Do("GET", path+"/timeline", nil, nil); st != 404 {
+				t.Fatalf("another department's salesperson read the timeline: %d", st)
+			}
 			upd := log.Items[2].Changes
 			if upd["phone"]["old"] != "13912345678" || upd["phone"]["new"] != "13912340000" {
 				t.Errorf("update audit lacks phone before/after: %+v", upd)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/customer"
 )
 
@@ -120,4 +121,24 @@ func (s *Server) restoreCustomer(c *gin.Context) {
 		}
 	}
 	s.fail(c, err)
+}
+
+func (s *Server) customerTimeline(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.params(c)
+	pg, size := p.int("page"), p.int("page_size")
+	if err := p.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, total, err := s.Customers.Timeline(c.Request.Context(), actorOf(c), id, pg, size)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page[audit.Item]{Items: items, Total: total, Page: max(pg, 1), PageSize: pageSize(size)})
 }

@@ -55,6 +55,8 @@ type Server struct {
 	lang     string
 	maxBody  int64
 	engine   *gin.Engine
+	// openAPIDoc is the merged OpenAPI document, built once at start.
+	openAPIDoc []byte
 }
 
 // New builds the engine with every route.
@@ -62,6 +64,11 @@ func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d, log: d.Log, msg: d.Messages, kv: d.KV, sessions: d.Sessions, loader: d.Loader,
 		loc: d.Location, lang: d.Lang, maxBody: d.MaxBodyBytes}
+	doc, err := buildOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	s.openAPIDoc = doc
 	e := gin.New()
 	e.HandleMethodNotAllowed = false
 	if err := e.SetTrustedProxies(d.Trusted); err != nil {
@@ -101,6 +108,7 @@ func (s *Server) routes(e *gin.Engine) {
 	in.PATCH("/customers/:id", s.updateCustomer)
 	in.DELETE("/customers/:id", s.deleteCustomer)
 	in.POST("/customers/:id/restore", s.restoreCustomer)
+	in.GET("/customers/:id/timeline", s.customerTimeline)
 	in.GET("/recycle-bin/customers", s.listDeletedCustomers)
 
 	in.GET("/users", s.listUsers)
