@@ -31,6 +31,8 @@ Commands:
   serve            run the CRM (the default)   flags: --config FILE, --migrate
   migrate up       apply pending schema migrations
   migrate status   list migrations and whether each is applied
+  jobs list        list the jobs that can be run once by hand
+  jobs run NAME    run one job now (e.g. pool-reclaim)
   version          print the version
 
 Configuration: defaults run with no file; a YAML file (--config, see
@@ -47,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args, stdout, stderr)
 	case "migrate":
 		return migrate(args, stdout, stderr)
+	case "jobs":
+		return runJobs(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "crm", app.Version)
 		return nil

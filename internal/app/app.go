@@ -18,10 +18,17 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/config"
+	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/deal"
+	"github.com/dingcrm/crm/internal/excel"
+	"github.com/dingcrm/crm/internal/followup"
 	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/pool"
+	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/user"
@@ -133,6 +140,13 @@ func (a *App) wire() error {
 		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
+		Contacts:  contact.NewService(a.DB),
+		Followups: followup.NewService(a.DB),
+		Products:  product.NewService(a.DB),
+		Sales:     sale.NewService(a.DB),
+		Deals:     deal.NewService(a.DB),
+		Pool:      pool.NewService(a.DB),
+		Excel:     excel.NewService(a.DB),
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

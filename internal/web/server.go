@@ -13,10 +13,17 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/deal"
+	"github.com/dingcrm/crm/internal/excel"
+	"github.com/dingcrm/crm/internal/followup"
 	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/pool"
+	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/user"
 )
 
@@ -31,6 +38,13 @@ type Deps struct {
 	Customers    *customer.Service
 	Users        *user.Service
 	Audit        *audit.Service
+	Contacts     *contact.Service
+	Followups    *followup.Service
+	Products     *product.Service
+	Sales        *sale.Service
+	Deals        *deal.Service
+	Pool         *pool.Service
+	Excel        *excel.Service
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -122,6 +136,14 @@ func (s *Server) routes(e *gin.Engine) {
 	in.GET("/roles", s.listRoles)
 
 	in.GET("/audit", s.listAudit)
+
+	// The records modules register their own routes (one handlers file each).
+	s.contactRoutes(in)
+	s.followupRoutes(in)
+	s.saleRoutes(in) // products and sales records
+	s.dealRoutes(in) // opportunities, stages, pipeline
+	s.poolRoutes(in)
+	s.excelRoutes(in) // imports and exports
 
 	e.NoRoute(s.static)
 }

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/store"
+)
+
+// loader bulk-loads generated customers and their search index.
+type loader struct {
+	db      *store.DB
+	owners  []owner
+	now     time.Time
+	batch   int
+	workers int
+}
+
+// chunk is a run of customer ids one transaction writes.
+type chunk struct {
+	first int64
+	n     int
+}
+
+// load writes total customers with ids 1..total. Ids are given rather than
+// auto-assigned so every worker knows its rows' ids before inserting and
+// can write their index rows in the same transaction.
+func (l *loader) load(ctx context.Context, total int, progress io.Writer) error {
+	bar := progressbar.NewOptions64(int64(total),
+		progressbar.OptionSetWriter(progress), progressbar.OptionSetDescription("customers"),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+		progressbar.OptionThrottle(250*time.Millisecond), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }))
+	g, ctx := errgroup.WithContext(ctx)
+	chunks := make(chan chunk)
+	g.Go(func() error {
+		defer close(chunks)
+		for first := 1; first <= total; first += l.batch {
+			select {
+			case chunks <- chunk{first: int64(first), n: min(l.batch, total-first+1)}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	for range l.workers {
+		g.Go(func() error {
+			for c := range chunks {
+				if err := l.writeChunk(ctx, c); err != nil {
+					return err
+				}
+				bar.Add(c.n)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// writeChunk generates one chunk and writes it in one transaction.
+func (l *loader) writeChunk(ctx context.Context, c chunk) error {
+	rows := genRows(c.first, c.n, l.owners, l.now)
+	return l.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := insertCustomers(ctx, tx, rows); err != nil {
+			return err
+		}
+		return insertGrams(ctx, tx, rows)
+	})
+}
+
+const customerCols = `id, name, phone, company, address, industry, source, level, status, tags, note,
+	owner_id, department_id, next_follow_at, last_follow_at, created_by, created_at, updated_at, version, search_text`
+
+// insertCustomers writes rows in one multi-row INSERT.
+func insertCustomers(ctx context.Context, tx *sqlx.Tx, rows []row) error {
+	var b strings.Builder
+	b.WriteString("INSERT INTO customers (" + customerCols + ") VALUES ")
+	args := make([]any, 0, 19*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, 1, ?)")
+		args = append(args, r.id, r.name, r.phone, r.company, r.addr, r.industry, r.source, r.level, r.status,
+			r.tags, r.owner.ID, r.owner.Dept, r.nextFollow, r.lastFollow, r.owner.ID, r.created, r.updated, r.searchText)
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("insert customers %d..: %w", rows[0].id, err)
+	}
+	return nil
+}
+
+// gramsPerInsert bounds one index INSERT to a few hundred kilobytes.
+const gramsPerInsert = 20000
+
+// insertGrams writes the index rows of rows, computed by customer.Grams
+// exactly as the service's InsertGrams computes them. They are sorted by
+// the table's primary key (gram, customer_id) so InnoDB appends to each
+// gram's run of pages instead of splitting pages at random.
+func insertGrams(ctx context.Context, tx *sqlx.Tx, rows []row) error {
+	var pairs [][2]int64
+	for _, r := range rows {
+		for _, g := range customer.Grams(r.searchText) {
+			pairs = append(pairs, [2]int64{g, r.id})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b [2]int64) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	for len(pairs) > 0 {
+		n := min(gramsPerInsert, len(pairs))
+		if _, err := tx.ExecContext(ctx, gramInsertSQL(pairs[:n])); err != nil {
+			return fmt.Errorf("insert grams of %d..: %w", rows[0].id, err)
+		}
+		pairs = pairs[n:]
+	}
+	return nil
+}
+
+// gramInsertSQL spells the values out: they are integers we computed, and
+// a literal statement needs no placeholder parsing for 40,000 values.
+func gramInsertSQL(pairs [][2]int64) string {
+	buf := make([]byte, 0, 32*len(pairs)+64)
+	buf = append(buf, "INSERT INTO customer_grams (gram, customer_id) VALUES "...)
+	for i, p := range pairs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '(')
+		buf = strconv.AppendInt(buf, p[0], 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, p[1], 10)
+		buf = append(buf, ')')
+	}
+	return string(buf)
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/store"
+)
+
+// searchOptions are the flags of `crmbench search`.
+type searchOptions struct {
+	dsn       string
+	runs      int
+	warmup    int
+	salesUser int64
+	target    float64
+}
+
+func parseSearchFlags(args []string, stderr io.Writer) (searchOptions, error) {
+	var o searchOptions
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dsn, "dsn", "root@tcp(127.0.0.1:3306)/crm_bench", "MySQL DSN of a database loaded by `crmbench seed`")
+	fs.IntVar(&o.runs, "runs", 20, "timed runs of each query and path")
+	fs.IntVar(&o.warmup, "warmup", 2, "untimed runs first (caches), also checked for identical results")
+	fs.Int64Var(&o.salesUser, "sales-user", 0, "user id of the salesperson (default: the first one)")
+	fs.Float64Var(&o.target, "target", 50, "required speed-up of search over the scan (p50)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.runs < 1 || o.warmup < 0 {
+		return o, errors.New("--runs must be positive and --warmup not negative")
+	}
+	return o, nil
+}
+
+// scope is an Actor the benchmark searches as.
+type scope struct {
+	label   string
+	actor   *auth.Actor
+	visible int // customers in the Actor's scope
+}
+
+// benchQuery is a search box input and what kind of input it stands for.
+type benchQuery struct {
+	kind string
+	q    string
+}
+
+func searchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseSearchFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	// The same connection settings as the server: no client-side
+	// interpolation, so each query is prepared as in production.
+	db, err := openMySQL(ctx, o.dsn, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	loader := auth.NewLoader(db)
+	svc := customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db))
+	scopes, err := loadScopes(ctx, db, loader, svc, o.salesUser)
+	if err != nil {
+		return err
+	}
+	queries, err := benchQueries(ctx, db, scopes[0].actor.UserID)
+	if err != nil {
+		return err
+	}
+	if err := printEnvironment(ctx, db, scopes, o, stdout); err != nil {
+		return err
+	}
+	b := searchBench{svc: svc, scan: likeScan{db: db}, runs: o.runs, warmup: o.warmup, progress: stderr}
+	misses, err := b.compareAll(ctx, scopes, queries, o.target, stdout)
+	if err != nil {
+		return err
+	}
+	if err := listBench(ctx, svc, scopes, o, stdout, stderr); err != nil {
+		return err
+	}
+	if misses > 0 {
+		return fmt.Errorf("%d of %d search comparisons missed the %.0f× target", misses, len(scopes)*len(queries), o.target)
+	}
+	return nil
+}
+
+// loadScopes builds the two Actors through the real auth loader: the
+// salesperson (scope self) and the admin (scope all).
+func loadScopes(ctx context.Context, db *store.DB, loader *auth.Loader, svc *customer.Service, salesID int64) ([]scope, error) {
+	if salesID == 0 {
+		var err error
+		if salesID, err = firstWithRole(ctx, db, "sales"); err != nil {
+			return nil, err
+		}
+	}
+	adminID, err := firstWithRole(ctx, db, "admin")
+	if err != nil {
+		return nil, err
+	}
+	var out []scope
+	for _, s := range []struct {
+		label string
+		id    int64
+	}{{"sales", salesID}, {"admin", adminID}} {
+		a, err := loader.Load(ctx, s.id)
+		if err != nil {
+			return nil, fmt.Errorf("load %s actor %d: %w", s.label, s.id, err)
+		}
+		_, visible, err := svc.List(ctx, a, customer.Filter{PageSize: 1})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, scope{label: s.label, actor: a, visible: visible})
+	}
+	return out, nil
+}
+
+func firstWithRole(ctx context.Context, db *store.DB, role string) (int64, error) {
+	var id int64
+	err := db.GetContext(ctx, &id, `SELECT MIN(ur.user_id) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+		WHERE r.code = ?`, role)
+	if err != nil || id == 0 {
+		return 0, fmt.Errorf("no %s user in the database (run `crmbench seed` first): %v", role, err)
+	}
+	return id, nil
+}
+
+// benchQueries are what people type into the search box. Some are taken
+// from one of the salesperson's own customers, as a salesperson looking a
+// customer up would type them, so the sales scope finds something.
+func benchQueries(ctx context.Context, db *store.DB, salesID int64) ([]benchQuery, error) {
+	var sample struct {
+		Name  string `db:"name"`
+		Phone string `db:"phone"`
+	}
+	err := db.GetContext(ctx, &sample, `SELECT name, phone FROM customers
+		WHERE owner_id = ? AND CHAR_LENGTH(name) = 3 AND CHAR_LENGTH(phone) = 11 ORDER BY id LIMIT 1`, salesID)
+	if err != nil {
+		return nil, fmt.Errorf("pick a sample customer: %w", err)
+	}
+	return []benchQuery{
+		{"surname + given name (2 chars)", "王芳"},
+		{"full name (3 chars)", sample.Name},
+		{"company fragment", "瑞丰电子"},
+		{"city + brand", "杭州瑞丰"},
+		{"phone, last 4 digits", sample.Phone[7:]},
+		{"phone, 7 digits", sample.Phone[3:10]},
+		{"Latin fragment", "apex"},
+	}, nil
+}
+
+// printEnvironment says what was measured, on what.
+func printEnvironment(ctx context.Context, db *store.DB, scopes []scope, o searchOptions, w io.Writer) error {
+	var version string
+	var pool, customers, grams int64
+	for _, q := range []struct {
+		dst any
+		sql string
+	}{
+		{&version, "SELECT VERSION()"}, {&pool, "SELECT @@innodb_buffer_pool_size"},
+		{&customers, "SELECT COUNT(*) FROM customers"}, {&grams, "SELECT COUNT(*) FROM customer_grams"},
+	} {
+		if err := db.GetContext(ctx, q.dst, q.sql); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "server %s, innodb_buffer_pool_size %d MiB; %d customers, %d index rows\n", version, pool>>20, customers, grams)
+	for _, s := range scopes {
+		fmt.Fprintf(w, "scope %-5s: user %d (%s, scope %s) sees %d customers\n", s.label, s.actor.UserID, s.actor.Name, s.actor.Scope, s.visible)
+	}
+	fmt.Fprintf(w, "%d timed runs per query and path after %d warm-up runs; the two paths alternate\n\n", o.runs, o.warmup)
+	return nil
+}
+
+// searchBench times the service's keyword search against the scan.
+type searchBench struct {
+	svc      *customer.Service
+	scan     likeScan
+	runs     int
+	warmup   int
+	progress io.Writer
+}
+
+// compareAll runs every query in every scope and prints one table; it
+// returns how many comparisons missed the target. Different results from
+// the two paths are an error: a fast search that finds other rows is wrong.
+func (b searchBench) compareAll(ctx context.Context, scopes []scope, queries []benchQuery, target float64, w io.Writer) (int, error) {
+	fmt.Fprintf(w, "Keyword search: service (bigram index) vs plain LIKE '%%q%%' scan, same scope, same ORDER BY/LIMIT, with COUNT\n")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| query | q | scope | rows | search p50 | search p95 | scan p50 | scan p95 | speed-up (p50) | target | result |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|")
+	misses := 0
+	for _, s := range scopes {
+		for _, q := range queries {
+			fmt.Fprintf(b.progress, "\rsearching %-5s %-32s", s.label, q.kind)
+			rows, search, scan, err := b.compare(ctx, s.actor, q.q)
+			if err != nil {
+				return misses, fmt.Errorf("%s, q=%q: %w", s.label, q.q, err)
+			}
+			ratio := float64(scan.p50()) / float64(search.p50())
+			result := "pass"
+			if ratio < target {
+				result, misses = "FAIL", misses+1
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %.0f× | %.0f× | %s |\n", q.kind, q.q, s.label, rows,
+				ms(search.p50()), ms(search.p95()), ms(scan.p50()), ms(scan.p95()), ratio, target, result)
+		}
+	}
+	fmt.Fprintf(b.progress, "\r%60s\r", "")
+	fmt.Fprintln(w)
+	return misses, nil
+}
+
+// compare runs both paths warmup+runs times, alternating which goes first
+// so neither always finds the other's pages in the cache, and checks every
+// run's results are identical.
+func (b searchBench) compare(ctx context.Context, a *auth.Actor, q string) (int, samples, samples, error) {
+	var search, scan samples
+	var total int
+	for i := range b.warmup + b.runs {
+		var sr, lr result
+		var ds, dl time.Duration
+		var err error
+		if i%2 == 0 {
+			ds, sr, err = b.timeSearch(ctx, a, q)
+			if err == nil {
+				dl, lr, err = b.timeScan(ctx, a, q)
+			}
+		} else {
+			dl, lr, err = b.timeScan(ctx, a, q)
+			if err == nil {
+				ds, sr, err = b.timeSearch(ctx, a, q)
+			}
+		}
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		if err := sr.sameAs(lr); err != nil {
+			return 0, nil, nil, err
+		}
+		total = sr.total
+		if i >= b.warmup {
+			search, scan = append(search, ds), append(scan, dl)
+		}
+	}
+	return total, search, scan, nil
+}
+
+// result is one page of ids and the total count.
+type result struct {
+	ids   []int64
+	total int
+}
+
+func (r result) sameAs(scan result) error {
+	if r.total != scan.total || !slices.Equal(r.ids, scan.ids) {
+		return fmt.Errorf("RESULTS DIFFER: search total %d ids %v, scan total %d ids %v", r.total, r.ids, scan.total, scan.ids)
+	}
+	return nil
+}
+
+func (b searchBench) timeSearch(ctx context.Context, a *auth.Actor, q string) (time.Duration, result, error) {
+	var r result
+	d, err := timed(ctx, func(ctx context.Context) error {
+		items, total, err := b.svc.List(ctx, a, customer.Filter{Q: q, PageSize: pageSize})
+		r.total = total
+		for _, c := range items {
+			r.ids = append(r.ids, c.ID)
+		}
+		return err
+	})
+	return d, r, err
+}
+
+func (b searchBench) timeScan(ctx context.Context, a *auth.Actor, q string) (time.Duration, result, error) {
+	var r result
+	d, err := timed(ctx, func(ctx context.Context) error {
+		var err error
+		r, err = b.scan.list(ctx, a, q)
+		return err
+	})
+	return d, r, err
+}
+
+// pageSize is the list page the web app asks for.
+const pageSize = 20
+
+// likeScan is the baseline: what keyword search would be without its
+// index, a LIKE '%q%' over search_text, restricted by the same data scope
+// and paged and counted the same way as the service.
+type likeScan struct {
+	db *store.DB
+}
+
+func (s likeScan) list(ctx context.Context, a *auth.Actor, q string) (result, error) {
+	cond, args := a.ScopeFilter("c.owner_id", "c.department_id")
+	from := " FROM customers c WHERE c.deleted_at IS NULL AND " + cond + " AND c.search_text LIKE ? ESCAPE '!'"
+	args = append(args, "%"+escapeLike(customer.NormalizeQuery(q))+"%")
+	var r result
+	if err := s.db.GetContext(ctx, &r.total, "SELECT COUNT(*)"+from, args...); err != nil {
+		return r, fmt.Errorf("scan count: %w", err)
+	}
+	var rows []struct {
+		ID        int64     `db:"id"`
+		Name      string    `db:"name"`
+		Phone     string    `db:"phone"`
+		Company   string    `db:"company"`
+		OwnerID   int64     `db:"owner_id"`
+		UpdatedAt time.Time `db:"updated_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, "SELECT c.id, c.name, c.phone, c.company, c.owner_id, c.updated_at"+from+
+		" ORDER BY c.updated_at DESC, c.id DESC LIMIT ?", append(args, pageSize)...)
+	if err != nil {
+		return r, fmt.Errorf("scan page: %w", err)
+	}
+	for _, row := range rows {
+		r.ids = append(r.ids, row.ID)
+	}
+	return r, nil
+}
+
+// escapeLike makes q match literally under ESCAPE '!' (a character with
+// no special meaning in MySQL strings, unlike the backslash).
+func escapeLike(q string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(q)
+}
