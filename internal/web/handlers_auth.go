@@ -95,11 +95,14 @@ type meResponse struct {
 	DataScope   auth.Scope     `json:"data_scope"`
 	Simulated   bool           `json:"simulated"`
 	CSRFToken   string         `json:"csrf_token"`
+	// Timezone is the company's, for showing times.
+	Timezone string `json:"timezone"`
 }
 
 func (s *Server) meBody(c *gin.Context, a *auth.Actor, token string) meResponse {
 	body := meResponse{ID: a.UserID, UserID: a.DingUserID, Name: a.Name, Lang: langOf(c), Roles: a.Roles,
-		Permissions: a.PermList(), DataScope: a.Scope, Simulated: s.Simulated, CSRFToken: auth.CSRFToken(token)}
+		Permissions: a.PermList(), DataScope: a.Scope, Simulated: s.Simulated, CSRFToken: auth.CSRFToken(token),
+		Timezone: s.loc.String()}
 	if body.Roles == nil {
 		body.Roles = []auth.RoleRef{}
 	}

@@ -52,7 +52,7 @@ export function openModal({ title, body, footer, wide, onClose }) {
   document.body.appendChild(overlay);
   document.body.classList.add('modal-open');
   document.addEventListener('keydown', onKey);
-  const first = panel.querySelector('input, select, textarea, .modal-foot .btn-primary');
+  const first = panel.querySelector('input, select, textarea, .modal-foot .btn');
   if (first) setTimeout(() => first.focus(), 0);
   return { el: panel, close, isClosed: () => closed };
 }

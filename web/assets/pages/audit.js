@@ -19,15 +19,21 @@ function fieldLabel(entity, name) {
   return name;
 }
 
-const ID_FIELDS = new Set(['owner_id', 'actor_id', 'created_by', 'user_id']);
+// Fields that hold ids, and which name list (from the lookups below) turns them into names.
+const ID_FIELDS = { owner_id: 'people', actor_id: 'people', created_by: 'people', user_id: 'people', role_ids: 'roles', department_ids: 'departments', department_id: 'departments' };
 
 function isEmpty(v) {
   return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
 }
 
-function fmtValue(name, v, people) {
+function fmtValue(name, v, names) {
   if (isEmpty(v)) return t('common.empty_value');
-  if (ID_FIELDS.has(name) && people && people.has(Number(v))) return people.get(Number(v));
+  const lookup = ID_FIELDS[name] && names[ID_FIELDS[name]];
+  if (lookup) {
+    const one = (x) => lookup.get(Number(x)) ?? `#${x}`;
+    if (Array.isArray(v)) return v.map(one).join('、');
+    if (typeof v === 'number' || /^\d+$/.test(String(v))) return one(v);
+  }
   if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' ? (x.name ?? JSON.stringify(x)) : String(x))).join('、');
   if (typeof v === 'object') return v.name ?? JSON.stringify(v);
   if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no');
@@ -36,7 +42,7 @@ function fmtValue(name, v, people) {
   return String(v);
 }
 
-function entry(e, people) {
+function entry(e, names) {
   const changes = Object.entries(e.changes || {});
   const target = e.entity_name || (e.entity_id ? `#${e.entity_id}` : '');
   return h('div', { class: 'row audit-row', 'data-testid': 'audit-row', 'data-id': String(e.id) },
@@ -50,9 +56,9 @@ function entry(e, people) {
           : h('span', { class: 'audit-target' }, target)) : null),
       changes.length ? h('ul', { class: 'changes' }, changes.map(([k, c]) => h('li', null,
         h('span', { class: 'change-field' }, fieldLabel(e.entity, k)),
-        h('span', { class: ['change-old', isEmpty(c && c.old) && 'is-empty'] }, fmtValue(k, c && c.old, people)),
+        h('span', { class: ['change-old', isEmpty(c && c.old) && 'is-empty'] }, fmtValue(k, c && c.old, names)),
         h('span', { class: 'change-arrow', 'aria-hidden': 'true' }, '→'),
-        h('span', { class: ['change-new', isEmpty(c && c.new) && 'is-empty'] }, fmtValue(k, c && c.new, people))))) : null),
+        h('span', { class: ['change-new', isEmpty(c && c.new) && 'is-empty'] }, fmtValue(k, c && c.new, names))))) : null),
     h('div', { class: 'row-meta' },
       h('time', { datetime: e.at }, fmtTime(e.at)),
       e.ip ? h('span', { class: 'mono muted' }, e.ip) : null));
@@ -62,13 +68,19 @@ export async function auditPage(ctx) {
   ctx.setTitle(t('nav.audit'));
   const f = { action: '', entity: '', actor_id: '', from: '', to: '' };
 
+  // Names for the ids in the log (people, roles, departments), when this person may read them.
   let people = null;
+  const names = { people: new Map(), roles: new Map(), departments: new Map() };
   if (can('user.view')) {
-    try { people = ((await api('GET', '/users', { query: { page_size: 100 } })) || {}).items || []; } catch (err) { if (err.status === 401) throw err; }
+    const items = (path, query) => api('GET', path, { query }).then((r) => (r && r.items) || [], (err) => { if (err.status === 401) throw err; return null; });
+    const [users, roles, depts] = await Promise.all([items('/users', { page_size: 100 }), items('/roles'), items('/departments')]);
     if (!ctx.alive()) return;
+    people = users;
+    for (const [key, list] of [['people', users], ['roles', roles], ['departments', depts]]) {
+      for (const x of list || []) names[key].set(x.id, x.name);
+    }
   }
 
-  const names = new Map((people || []).map((u) => [u.id, u.name]));
   const total = h('span', { class: 'total', 'data-testid': 'audit-total' });
   const listBox = h('div', { class: 'list-box' });
   const controls = [];
