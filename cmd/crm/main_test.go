@@ -16,7 +16,8 @@ func TestCommands(t *testing.T) {
 	}{
 		{[]string{"version"}, "crm dev", ""},
 		{[]string{"migrate", "status"}, "pending", ""},
-		{[]string{"migrate", "up"}, "applied 1 migration", ""},
+		{[]string{"migrate", "up"}, "migration(s)", ""},
+		{[]string{"migrate", "up"}, "applied 0 migration(s)", ""},
 		{[]string{"migrate", "status"}, "applied", ""},
 		{[]string{"migrate", "sideways"}, "", "usage: crm migrate up|status"},
 		{[]string{"frobnicate"}, "", "unknown command"},

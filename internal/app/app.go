@@ -119,7 +119,10 @@ func (a *App) seed(ctx context.Context) error {
 		return err
 	}
 	a.log.Info("simulated DingTalk organization created (模拟钉钉组织)", "people", len(seed.SimulatedPeople))
-	return seed.DemoCustomers(ctx, a.DB, 6)
+	if err := seed.DemoCustomers(ctx, a.DB, 6); err != nil {
+		return err
+	}
+	return product.SeedDemo(ctx, a.DB)
 }
 
 func (a *App) wire() error {
@@ -140,13 +143,13 @@ func (a *App) wire() error {
 		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
-		Contacts:  contact.NewService(a.DB),
+		Contacts:  contact.NewService(a.DB, customer.NewStore(a.DB)),
 		Followups: followup.NewService(a.DB),
 		Products:  product.NewService(a.DB),
-		Sales:     sale.NewService(a.DB),
-		Deals:     deal.NewService(a.DB),
-		Pool:      pool.NewService(a.DB),
-		Excel:     excel.NewService(a.DB),
+		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
+		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
+		Pool:      pool.NewService(a.DB, loader),
+		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

@@ -149,6 +149,9 @@ type Filter struct {
 	Sort           string
 	Page           int
 	PageSize       int
+	// Pool lists the public pool (customers without an owner) instead of
+	// owned customers; only the pool service sets it.
+	Pool bool
 }
 
 // SortFields are the columns a list may be sorted by.

@@ -30,6 +30,7 @@ type Service struct {
 	store  *Store
 	people ActorLoader
 	log    History
+	merge  mergeTables // which of MergeTables exist, looked up once
 }
 
 // NewService wires the customer service.
@@ -92,7 +93,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Custome
 	}
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.store.Insert(ctx, tx, c); err != nil {
-			return err
+			return s.duplicateConflict(ctx, tx, a, c, err)
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "customer",
 			EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: audit.Diff(nil, c.auditFields())})
@@ -140,6 +141,9 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		}
 		if !ok {
 			return ErrStale
+		}
+		if err := s.rekey(ctx, tx, a, c, changes); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "customer",
 			EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: changes})
@@ -190,6 +194,9 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Custom
 			return err
 		}
 		if err := s.store.SetDeleted(ctx, tx, id, 0, store.Now()); err != nil {
+			return err
+		}
+		if err := s.rekey(ctx, tx, a, c, nil); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActRestore, Entity: "customer",

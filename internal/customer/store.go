@@ -57,8 +57,15 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 	} else {
 		q.add("c.deleted_at IS NULL")
 	}
-	cond, args := a.ScopeFilter("c.owner_id", "c.department_id")
-	q.add(cond, args...)
+	if f.Pool {
+		// The public pool (公海) belongs to nobody, so no data scope applies:
+		// the pool service lets whoever may view the pool see all of it.
+		q.add("c.owner_id = 0")
+	} else {
+		cond, args := a.ScopeFilter("c.owner_id", "c.department_id")
+		q.add(cond, args...)
+		q.add("c.owner_id > 0") // pool customers only through the explicit Pool filter
+	}
 	if nq := NormalizeQuery(f.Q); nq != "" {
 		grams := queryGrams(nq)
 		for i, g := range grams {
@@ -79,7 +86,7 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 		}
 	}
 	if f.Tag != "" {
-		q.add(`c.tags LIKE ? ESCAPE '\'`, `%"`+store.EscapeLike(f.Tag)+`"%`)
+		q.add("c.tags LIKE ? "+store.LikeEscape, `%"`+store.EscapeLike(f.Tag)+`"%`)
 	}
 	ranges := []struct {
 		col   string
@@ -148,14 +155,22 @@ func (s *Store) Get(ctx context.Context, x sqlx.QueryerContext, a *auth.Actor, i
 	return &c, nil
 }
 
+// insertSQL and insertArgs write one customer row; Insert and InsertBatch
+// share them so a new column cannot reach one and miss the other.
+const insertSQL = `INSERT INTO customers (name, phone, company, address, industry, source,
+	level, status, tags, note, owner_id, department_id, next_follow_at, last_follow_at, created_by,
+	created_at, updated_at, version, search_text, phone_key, name_key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`
+
+func insertArgs(c *Customer) []any {
+	return []any{c.Name, c.Phone, c.Company, c.Address, c.Industry, c.Source, c.Level, c.Status, encodeTags(c.Tags),
+		c.Note, c.OwnerID, c.DepartmentID, c.NextFollowAt, c.LastFollowAt, c.CreatedBy, c.CreatedAt,
+		c.UpdatedAt, searchText(c), keyArg(PhoneKey(c.Phone)), keyArg(NameKey(c.Name, c.Company))}
+}
+
 // Insert writes a new customer and its search index; it sets c.ID.
 func (s *Store) Insert(ctx context.Context, tx *sqlx.Tx, c *Customer) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO customers (name, phone, company, address, industry, source,
-		level, status, tags, note, owner_id, department_id, next_follow_at, last_follow_at, created_by,
-		created_at, updated_at, version, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-		c.Name, c.Phone, c.Company, c.Address, c.Industry, c.Source, c.Level, c.Status, encodeTags(c.Tags),
-		c.Note, c.OwnerID, c.DepartmentID, c.NextFollowAt, c.LastFollowAt, c.CreatedBy, c.CreatedAt,
-		c.UpdatedAt, searchText(c))
+	res, err := tx.ExecContext(ctx, insertSQL, insertArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("customer: insert: %w", err)
 	}
@@ -167,14 +182,15 @@ func (s *Store) Insert(ctx context.Context, tx *sqlx.Tx, c *Customer) error {
 }
 
 // Update writes c if its stored version is still c.Version and bumps the
-// version; it reports false when someone else saved first.
+// version; it reports false when someone else saved first. With reindex the
+// search text is rebuilt from the saved row, keeping its contacts' fields.
 func (s *Store) Update(ctx context.Context, tx *sqlx.Tx, c *Customer, reindex bool) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, phone = ?, company = ?, address = ?,
 		industry = ?, source = ?, level = ?, status = ?, tags = ?, note = ?, owner_id = ?, department_id = ?,
-		next_follow_at = ?, updated_at = ?, version = version + 1, search_text = ?
+		next_follow_at = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND version = ? AND deleted_at IS NULL`,
 		c.Name, c.Phone, c.Company, c.Address, c.Industry, c.Source, c.Level, c.Status, encodeTags(c.Tags),
-		c.Note, c.OwnerID, c.DepartmentID, c.NextFollowAt, c.UpdatedAt, searchText(c), c.ID, c.Version)
+		c.Note, c.OwnerID, c.DepartmentID, c.NextFollowAt, c.UpdatedAt, c.ID, c.Version)
 	if err != nil {
 		return false, fmt.Errorf("customer: update %d: %w", c.ID, err)
 	}
@@ -183,7 +199,7 @@ func (s *Store) Update(ctx context.Context, tx *sqlx.Tx, c *Customer, reindex bo
 	}
 	c.Version++
 	if reindex {
-		return true, s.writeGrams(ctx, tx, c.ID, searchText(c), true)
+		return true, s.rebuild(ctx, tx, c.ID)
 	}
 	return true, nil
 }
@@ -192,8 +208,10 @@ func (s *Store) Update(ctx context.Context, tx *sqlx.Tx, c *Customer, reindex bo
 func (s *Store) SetDeleted(ctx context.Context, tx *sqlx.Tx, id int64, deletedBy int64, at time.Time) error {
 	var err error
 	if deletedBy > 0 {
+		// A customer in the recycle bin gives up its duplicate keys (a restore
+		// takes them back, see Service.Restore).
 		_, err = tx.ExecContext(ctx, `UPDATE customers SET deleted_at = ?, deleted_by = ?, updated_at = ?,
-			version = version + 1 WHERE id = ? AND deleted_at IS NULL`, at, deletedBy, at, id)
+			version = version + 1, phone_key = NULL, name_key = NULL WHERE id = ? AND deleted_at IS NULL`, at, deletedBy, at, id)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE customers SET deleted_at = NULL, deleted_by = NULL, updated_at = ?,
 			version = version + 1 WHERE id = ? AND deleted_at IS NOT NULL`, at, id)

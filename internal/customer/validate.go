@@ -29,10 +29,10 @@ var (
 	landlinePattern = regexp.MustCompile(`^(?:0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|[48]00-?\d{3}-?\d{4})$`)
 )
 
-// normalizePhone accepts what people type ("139 1234 5678", "+86-139…",
+// NormalizePhone accepts what people type ("139 1234 5678", "+86-139…",
 // "021-6888 8888") and stores one canonical form: a mobile as its 11 digits,
 // a landline with its dashes. ok is false for anything else.
-func normalizePhone(p string) (string, bool) {
+func NormalizePhone(p string) (string, bool) {
 	compact := strings.NewReplacer(" ", "", "\u3000", "", "(", "", ")", "").Replace(p)
 	if m := mobilePattern.FindStringSubmatch(strings.ReplaceAll(compact, "-", "")); m != nil {
 		return m[1], true
@@ -77,7 +77,7 @@ func apply(c *Customer, in Input) error {
 			v.Add("phone", "validation.too_long", "max", maxPhone)
 		} else if p != "" {
 			var ok bool
-			if p, ok = normalizePhone(p); !ok {
+			if p, ok = NormalizePhone(p); !ok {
 				v.Add("phone", "validation.phone")
 			}
 		}

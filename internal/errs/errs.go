@@ -33,6 +33,9 @@ type Error struct {
 	Key    string
 	Args   map[string]any
 	Fields map[string]Field
+	// Detail is optional machine-readable context a client can act on (e.g.
+	// {"duplicate": {...}} on a duplicate customer); rendered as error.detail.
+	Detail map[string]any
 }
 
 // Field is one field's problem: a message key and its arguments.

@@ -163,9 +163,18 @@ func Int64Args(ids []int64) []any {
 	return out
 }
 
+// LikeEscape is the ESCAPE clause for patterns made by EscapeLike and
+// Contains. It is '!' rather than a backslash: inside a quoted literal a
+// backslash is itself an escape on MySQL (so ESCAPE '\' is a syntax error
+// there) but not on SQLite, while '!' means the same on both.
+const LikeEscape = "ESCAPE '!'"
+
 // EscapeLike escapes LIKE metacharacters so user text is matched literally
-// (with ESCAPE '\').
+// (with LikeEscape).
 func EscapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
+
+// Contains is a LIKE pattern (used with LikeEscape) matching s literally
+// anywhere in a value.
+func Contains(s string) string { return "%" + EscapeLike(s) + "%" }

@@ -24,8 +24,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]User, int, error) {
 	where := []string{"1 = 1"}
 	var args []any
 	if q := strings.TrimSpace(f.Q); q != "" {
-		like := "%" + store.EscapeLike(q) + "%"
-		where = append(where, `(u.name LIKE ? ESCAPE '\' OR u.mobile LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)
+		like := store.Contains(q)
+		where = append(where, "(u.name LIKE ? "+store.LikeEscape+" OR u.mobile LIKE ? "+store.LikeEscape+
+			" OR u.email LIKE ? "+store.LikeEscape+")")
 		args = append(args, like, like, like)
 	}
 	if f.DepartmentID > 0 {

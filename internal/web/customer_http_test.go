@@ -91,6 +91,12 @@ func TestCustomerLifecycle(t *testing.T) {
 					t.Errorf("search %q: found=%v want %v (%d results)", q, !wantHit, wantHit, l.Total)
 				}
 			}
+			for tag, want := range map[string]bool{"展会": true, "展": false, "%": false} {
+				var l listJSON
+				if st := sales.Do("GET", "/api/v1/customers?tag="+url.QueryEscape(tag), nil, &l); st != 200 || has(l, created.ID) != want {
+					t.Errorf("tag filter %q: %d found=%v want %v", tag, st, has(l, created.ID), want)
+				}
+			}
 			path := fmt.Sprintf("/api/v1/customers/%d", created.ID)
 			var edited customerJSON
 			if st := sales.Do("PATCH", path, map[string]any{"version": 1, "phone": "13912340000", "tags": []string{}}, &edited); st != 200 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -28,6 +29,7 @@ const (
 	ctxToken     = "token"
 	ctxViaCookie = "via_cookie"
 	ctxLang      = "lang"
+	ctxRawBody   = "raw_body"
 )
 
 // Cookie names.
@@ -82,10 +84,37 @@ func (s *Server) recoverPanic(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps request bodies.
+// limitBody caps request bodies. The uncapped body stays in the context so
+// that a route with a cap of its own (withBodyLimit) can replace this one.
 func (s *Server) limitBody(c *gin.Context) {
+	c.Set(ctxRawBody, c.Request.Body)
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
 	c.Next()
+}
+
+// withBodyLimit gives one route (an upload) its own body cap instead of the
+// global one. A declared Content-Length over the cap is answered at once
+// with 413 and the message key (and args), before any of the body is read;
+// otherwise reading past the cap fails with *http.MaxBytesError, which the
+// handler answers the same way.
+func (s *Server) withBodyLimit(n int64, key string, args map[string]any) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > n {
+			s.tooLarge(c, key, args)
+			return
+		}
+		if raw, ok := c.Get(ctxRawBody); ok {
+			c.Request.Body = http.MaxBytesReader(c.Writer, raw.(io.ReadCloser), n)
+		}
+		c.Next()
+	}
+}
+
+// tooLarge answers 413 with a message key of the route's choosing.
+func (s *Server) tooLarge(c *gin.Context, key string, args map[string]any) {
+	c.Header("Connection", "close") // the rest of the body is not read
+	c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, errorBody{errorDetail{Code: "too_large",
+		Message: s.msg.T(langOf(c), key, args)}})
 }
 
 // securityHeaders keeps the browser from sniffing types, leaking referrers or

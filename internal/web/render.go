@@ -25,6 +25,7 @@ type errorDetail struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	Detail  map[string]any    `json:"detail,omitempty"`
 }
 
 var kindStatus = map[errs.Kind]struct {
@@ -49,7 +50,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if errors.As(err, &de) {
 		ks, ok := kindStatus[de.Kind]
 		if ok {
-			body := errorDetail{Code: ks.code, Message: s.msg.T(lang, de.Key, de.Args)}
+			body := errorDetail{Code: ks.code, Message: s.msg.T(lang, de.Key, de.Args), Detail: de.Detail}
 			if de.Key == "error.csrf_failed" {
 				body.Code = "csrf_failed"
 			}

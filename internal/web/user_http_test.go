@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/url"
 	"testing"
 
 	"github.com/dingcrm/crm/internal/apptest"
@@ -69,6 +70,15 @@ func TestUserManagement(t *testing.T) {
 				"email": "new@example.com", "title": "销售", "department_ids": []int64{depts.Items[1].ID}, "role_ids": []int64{role["sales"]}}, &u)
 			if st != 201 || !u.Active || len(u.Roles) != 1 || u.Roles[0].Code != "sales" {
 				t.Fatalf("add user: %d %+v", st, u)
+			}
+			var found struct {
+				Total int `json:"total"`
+			}
+			// LIKE with metacharacters must be literal and valid SQL on both engines.
+			for q, want := range map[string]int{"新同": 1, "1390000999": 1, "%": 0, "new@exa": 1, `\`: 0} {
+				if st := admin.Do("GET", "/api/v1/users?q="+url.QueryEscape(q), nil, &found); st != 200 || found.Total != want {
+					t.Errorf("user search %q: %d total %d, want %d", q, st, found.Total, want)
+				}
 			}
 			path := fmt.Sprintf("/api/v1/users/%d", u.ID)
 			if st := admin.Do("PUT", path+"/roles", map[string]any{"role_ids": []int64{role["manager"]}}, &u); st != 200 || u.Roles[0].Code != "manager" {
