@@ -21,10 +21,12 @@ import (
 // loader bulk-loads generated customers and their search index.
 type loader struct {
 	db      *store.DB
-	owners  []owner
-	now     time.Time
+	gen     *generator
 	batch   int
 	workers int
+	// keys says the schema has the duplicate keys (phone_key, name_key),
+	// which the loader then fills as the service does.
+	keys bool
 }
 
 // chunk is a run of customer ids one transaction writes.
@@ -71,9 +73,9 @@ func (l *loader) load(ctx context.Context, total int, progress io.Writer) error 
 
 // writeChunk generates one chunk and writes it in one transaction.
 func (l *loader) writeChunk(ctx context.Context, c chunk) error {
-	rows := genRows(c.first, c.n, l.owners, l.now)
+	rows := l.gen.rows(c.first, c.n)
 	return l.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := insertCustomers(ctx, tx, rows); err != nil {
+		if err := insertCustomers(ctx, tx, rows, l.keys); err != nil {
 			return err
 		}
 		return insertGrams(ctx, tx, rows)
@@ -84,22 +86,45 @@ const customerCols = `id, name, phone, company, address, industry, source, level
 	owner_id, department_id, next_follow_at, last_follow_at, created_by, created_at, updated_at, version, search_text`
 
 // insertCustomers writes rows in one multi-row INSERT.
-func insertCustomers(ctx context.Context, tx *sqlx.Tx, rows []row) error {
+func insertCustomers(ctx context.Context, tx *sqlx.Tx, rows []row, keys bool) error {
+	cols, tuple := customerCols, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, 1, ?"
+	if keys {
+		cols, tuple = cols+", phone_key, name_key", tuple+", ?, ?"
+	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO customers (" + customerCols + ") VALUES ")
-	args := make([]any, 0, 19*len(rows))
+	b.WriteString("INSERT INTO customers (" + cols + ") VALUES ")
+	args := make([]any, 0, 21*len(rows))
 	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, 1, ?)")
+		b.WriteString(tuple + ")")
 		args = append(args, r.id, r.name, r.phone, r.company, r.addr, r.industry, r.source, r.level, r.status,
 			r.tags, r.owner.ID, r.owner.Dept, r.nextFollow, r.lastFollow, r.owner.ID, r.created, r.updated, r.searchText)
+		if keys {
+			args = append(args, nullIfEmpty(r.phoneKey), nullIfEmpty(r.nameKey))
+		}
 	}
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("insert customers %d..: %w", rows[0].id, err)
 	}
 	return nil
+}
+
+// nullIfEmpty stores "no key" as NULL, which the UNIQUE index allows twice.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// hasKeyColumns reports whether the customers table has the duplicate keys.
+func hasKeyColumns(ctx context.Context, db *store.DB) (bool, error) {
+	var n int
+	err := db.GetContext(ctx, &n, `SELECT COUNT(*) FROM information_schema.columns
+		WHERE table_schema = DATABASE() AND table_name = 'customers' AND column_name IN ('phone_key', 'name_key')`)
+	return n == 2, err
 }
 
 // gramsPerInsert bounds one index INSERT to a few hundred kilobytes.

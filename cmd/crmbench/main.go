@@ -22,6 +22,9 @@ Commands:
   search     keyword search through the service vs a LIKE scan, and the
              filtered list, p50/p95 for a salesperson and the admin
              flags: --dsn DSN --runs N --warmup N
+  check-index  compare a sample of the stored search index with what the
+             application computes (after seed, or after a migration)
+             flags: --dsn DSN --sample N
   idle-rss   build and start the real server with the embedded default
              (SQLite, simulated organization) and read its idle VmRSS
              flags: --settle DURATION --limit-mb N
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return searchCmd(ctx, rest, stdout, stderr)
 	case "idle-rss":
 		return idleRSSCmd(ctx, rest, stdout, stderr)
+	case "check-index":
+		return checkIndexCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

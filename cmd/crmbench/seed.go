@@ -63,8 +63,16 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "organization: %d departments, %d people\n", len(benchDepts), len(owners))
+	keys, err := hasKeyColumns(ctx, db)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	l := loader{db: db, owners: owners, now: benchNow, batch: o.batch, workers: o.workers}
+	gen := &generator{owners: owners, now: benchNow}
+	if keys {
+		gen.uniqueKeys(o.customers, o.batch)
+	}
+	l := loader{db: db, gen: gen, batch: o.batch, workers: o.workers, keys: keys}
 	if err := l.load(ctx, o.customers, stderr); err != nil {
 		return err
 	}
@@ -74,7 +82,10 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "loaded %d customers in %s (%.0f customers/s), statistics in %s\n",
 		o.customers, loaded.Round(time.Second), float64(o.customers)/loaded.Seconds(), (time.Since(start) - loaded).Round(time.Second))
-	return printSizes(ctx, db, stdout)
+	if err := printSizes(ctx, db, stdout); err != nil {
+		return err
+	}
+	return checkIndex(ctx, db, 2000, stdout)
 }
 
 // prepareSchema migrates, adds the built-in roles and refuses a database

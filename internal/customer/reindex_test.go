@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -145,4 +146,45 @@ func digitsOf(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// TestAssignRestartsOwnerSince: handing a customer to someone else through
+// an edit restarts the pool's reclaim clock, on both engines.
+func TestAssignRestartsOwnerSince(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seed.EnsureRoles(ctx, db)
+		seed.SimulatedOrg(ctx, db)
+		loader := auth.NewLoader(db)
+		var mgrID, s1, s2 int64
+		db.Get(&mgrID, "SELECT id FROM users WHERE userid = 'sim_mgr1'")
+		db.Get(&s1, "SELECT id FROM users WHERE userid = 'sim_s1'")
+		db.Get(&s2, "SELECT id FROM users WHERE userid = 'sim_s2'")
+		mgr, _ := loader.Load(ctx, mgrID)
+		svc := customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db))
+		name := "时钟测试"
+		c, err := svc.Create(ctx, mgr, customer.Input{Name: &name, OwnerID: &s1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Exec("UPDATE customers SET owner_since = NULL WHERE id = ?", c.ID)
+		note := "只改备注"
+		v := c.Version
+		if c, err = svc.Update(ctx, mgr, c.ID, customer.Input{Note: &note, Version: &v}); err != nil {
+			t.Fatal(err)
+		}
+		var since *time.Time
+		db.Get(&since, "SELECT owner_since FROM customers WHERE id = ?", c.ID)
+		if since != nil {
+			t.Fatal("owner_since set by an edit that kept the owner")
+		}
+		v = c.Version
+		if _, err = svc.Update(ctx, mgr, c.ID, customer.Input{OwnerID: &s2, Version: &v}); err != nil {
+			t.Fatal(err)
+		}
+		db.Get(&since, "SELECT owner_since FROM customers WHERE id = ?", c.ID)
+		if since == nil || time.Since(*since) > time.Minute {
+			t.Fatalf("owner_since not restarted on reassignment: %v", since)
+		}
+	})
 }

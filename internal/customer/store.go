@@ -185,11 +185,16 @@ func (s *Store) Insert(ctx context.Context, tx *sqlx.Tx, c *Customer) error {
 // version; it reports false when someone else saved first. With reindex the
 // search text is rebuilt from the saved row, keeping its contacts' fields.
 func (s *Store) Update(ctx context.Context, tx *sqlx.Tx, c *Customer, reindex bool) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, phone = ?, company = ?, address = ?,
+	// owner_since (the pool's reclaim clock) restarts when the owner changes;
+	// it is assigned first so both engines compare against the old owner_id
+	// (MySQL applies SET assignments left to right).
+	res, err := tx.ExecContext(ctx, `UPDATE customers SET
+		owner_since = CASE WHEN owner_id <> ? THEN ? ELSE owner_since END,
+		name = ?, phone = ?, company = ?, address = ?,
 		industry = ?, source = ?, level = ?, status = ?, tags = ?, note = ?, owner_id = ?, department_id = ?,
 		next_follow_at = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND version = ? AND deleted_at IS NULL`,
-		c.Name, c.Phone, c.Company, c.Address, c.Industry, c.Source, c.Level, c.Status, encodeTags(c.Tags),
+		c.OwnerID, c.UpdatedAt, c.Name, c.Phone, c.Company, c.Address, c.Industry, c.Source, c.Level, c.Status, encodeTags(c.Tags),
 		c.Note, c.OwnerID, c.DepartmentID, c.NextFollowAt, c.UpdatedAt, c.ID, c.Version)
 	if err != nil {
 		return false, fmt.Errorf("customer: update %d: %w", c.ID, err)

@@ -54,8 +54,8 @@ func (s *listSource[T]) Rows(ctx context.Context, a *auth.Actor, l Locale, emit 
 	}
 }
 
-// cols turns column names into header message keys: a name with a dot is
-// a full key, any other is excel.col.<name>.
+// cols turns column names into header message keys: excel.col.<name> for
+// the shared columns, excel.<name> for a resource's own ("sale.date").
 func cols(names ...string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {

@@ -460,3 +460,85 @@ func contains(rows [][]string, cell string) bool {
 	}
 	return false
 }
+
+// TestExportRecords: the sales and opportunity exports read their own
+// lists: the caller's scope, the list's filters, their own permission,
+// localized stage names, amounts in yuan, formulas neutralized.
+func TestExportRecords(t *testing.T) {
+	for _, engine := range apptest.Engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			srv := apptest.StartOn(t, engine)
+			s1, s5, admin := srv.Login(t, "sim_s1"), srv.Login(t, "sim_s5"), srv.Login(t, "sim_admin")
+			var c1, c5 customerJSON
+			s1.Do("POST", "/api/v1/customers", map[string]any{"name": "导出记录甲"}, &c1)
+			s5.Do("POST", "/api/v1/customers", map[string]any{"name": "导出记录戊"}, &c5)
+			var opp struct {
+				ID int64 `json:"id"`
+			}
+			if st := s1.Do("POST", "/api/v1/opportunities", map[string]any{"customer_id": c1.ID, "title": "导出商机",
+				"amount_fen": 1234567}, &opp); st != 201 {
+				t.Fatalf("opportunity: %d", st)
+			}
+			for _, sl := range []struct {
+				c    *apptest.Client
+				body map[string]any
+			}{
+				{s1, map[string]any{"customer_id": c1.ID, "amount_fen": 12345, "sale_date": "2026-11-01", "notes": "=1+1"}},
+				{s5, map[string]any{"customer_id": c5.ID, "amount_fen": 500, "sale_date": "2026-11-02"}},
+			} {
+				if st := sl.c.Do("POST", "/api/v1/sales", sl.body, nil); st != 201 {
+					t.Fatalf("sale: %d", st)
+				}
+			}
+			exp := func(c *apptest.Client, path string) (int, [][]string) {
+				st, b, _ := download(t, c, path)
+				if st != 200 {
+					return st, nil
+				}
+				return st, exceltest.Rows(t, b)
+			}
+			_, mine := exp(s1, "/api/v1/sales/export")
+			if len(mine) != 2 || mine[1][0] != "2026-11-01" || mine[1][1] != "导出记录甲" || mine[1][2] != "123.45" || mine[1][6] != "'=1+1" {
+				t.Fatalf("sim_s1's sales export: %q", mine)
+			}
+			_, all := exp(admin, "/api/v1/sales/export")
+			var sales struct {
+				Total int `json:"total"`
+			}
+			admin.Do("GET", "/api/v1/sales?page_size=100", nil, &sales)
+			if len(all)-1 != sales.Total || sales.Total < 2 {
+				t.Errorf("admin's sales export: %d rows, list total %d", len(all)-1, sales.Total)
+			}
+			_, one := exp(admin, fmt.Sprintf("/api/v1/sales/export?customer_id=%d", c5.ID))
+			if len(one) != 2 || one[1][1] != "导出记录戊" || one[1][2] != "5.00" {
+				t.Errorf("filtered sales export: %q", one)
+			}
+			s1.Lang = "en"
+			_, opps := exp(s1, "/api/v1/opportunities/export")
+			if len(opps) != 2 || opps[0][0] != "Opportunity" || opps[1][0] != "导出商机" || opps[1][2] != "12345.67" || opps[1][3] == "" {
+				t.Fatalf("opportunity export: %q", opps)
+			}
+			var stages struct {
+				Items []struct {
+					ID   int64  `json:"id"`
+					Name string `json:"name"`
+				} `json:"items"`
+			}
+			s1.Do("GET", "/api/v1/opportunity-stages", nil, &stages)
+			if len(stages.Items) == 0 || opps[1][3] != stages.Items[0].Name {
+				t.Errorf("stage %q, want the list's English name %+v", opps[1][3], stages.Items)
+			}
+			if _, theirs := exp(s5, "/api/v1/opportunities/export"); len(theirs) != 1 {
+				t.Errorf("sim_s5 exported another's opportunity: %q", theirs)
+			}
+			if _, err := srv.App.DB.Exec("UPDATE roles SET permissions = REPLACE(REPLACE(permissions, 'opportunity.export', ''), 'sale.export', '') WHERE code = 'sales'"); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{"/api/v1/sales/export", "/api/v1/opportunities/export"} {
+				if st, _ := exp(s1, path); st != 403 {
+					t.Errorf("%s without its export permission: %d", path, st)
+				}
+			}
+		})
+	}
+}

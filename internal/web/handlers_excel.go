@@ -31,6 +31,8 @@ func (s *Server) excelRoutes(g *gin.RouterGroup) {
 	g.GET("/imports/:id", s.getImport)
 	g.GET("/imports/:id/errors.xlsx", s.importErrors)
 	g.GET("/customers/export", s.exportCustomers)
+	g.GET("/sales/export", s.exportSales)
+	g.GET("/opportunities/export", s.exportOpportunities)
 }
 
 // importJSON is an import job with the link to its rejected rows.
@@ -159,6 +161,30 @@ func (s *Server) exportCustomers(c *gin.Context) {
 		return
 	}
 	s.sendExport(c, excel.CustomerSource(s.Customers, f))
+}
+
+func (s *Server) exportSales(c *gin.Context) {
+	if !s.checkExportFormat(c) {
+		return
+	}
+	f, err := s.saleFilter(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.sendExport(c, excel.SaleSource(s.Sales, f))
+}
+
+func (s *Server) exportOpportunities(c *gin.Context) {
+	if !s.checkExportFormat(c) {
+		return
+	}
+	f, err := s.opportunityFilter(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.sendExport(c, excel.OpportunitySource(s.Deals, f))
 }
 
 // checkExportFormat accepts format=xlsx (the default) only.
