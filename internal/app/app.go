@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dingcrm/crm/dingtalk"
+	"github.com/dingcrm/crm/dingtalk/dingtalktest"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -45,12 +47,16 @@ var ErrPendingMigrations = errors.New("app: the database has pending migrations;
 
 // App is a running CRM's parts.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	DB      *store.DB
-	KV      kv.Store
-	Web     *web.Server
-	started time.Time
+	cfg config.Config
+	log *slog.Logger
+	DB  *store.DB
+	KV  kv.Store
+	Web *web.Server
+	// DingTalk is the client for the open platform (or the in-process fake
+	// in simulated mode, which FakeDingTalk then holds).
+	DingTalk     *dingtalk.Client
+	FakeDingTalk *dingtalktest.Server
+	started      time.Time
 }
 
 // New opens the database and shared state, checks the schema, seeds what
@@ -68,6 +74,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	if a.KV, err = openKV(ctx, cfg); err != nil {
 		db.Close()
+		return nil, err
+	}
+	if err := a.openDingTalk(); err != nil {
+		a.Close()
 		return nil, err
 	}
 	if err := a.seed(ctx); err != nil {
@@ -208,6 +218,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 
 // Close releases the database and kv connections.
 func (a *App) Close() {
+	if a.FakeDingTalk != nil {
+		a.FakeDingTalk.Close()
+	}
 	if a.KV != nil {
 		a.KV.Close()
 	}

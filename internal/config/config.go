@@ -72,6 +72,26 @@ type DingTalk struct {
 	AppSecret string `yaml:"app_secret" mask:"true"`
 	AgentID   string `yaml:"agent_id"`
 	CorpID    string `yaml:"corp_id"`
+	// CallbackToken and AESKey verify and decrypt event callbacks
+	// (开发配置 > 事件订阅); the AES key is 43 characters.
+	CallbackToken string `yaml:"callback_token" mask:"true"`
+	AESKey        string `yaml:"aes_key" mask:"true"`
+	// Transport for events: http (a public callback URL) or stream (no
+	// public URL needed).
+	Transport string `yaml:"transport"`
+	// QPS is this instance's per-API call rate; with N instances use 15/N.
+	QPS float64 `yaml:"qps"`
+	// PublicURL is where DingTalk and browsers reach the CRM, for the OAuth
+	// redirect (e.g. https://crm.example.com).
+	PublicURL string `yaml:"public_url"`
+	// LeaverCustomers says where a leaver's customers go: manager (their
+	// department's manager) or pool (the public pool).
+	LeaverCustomers string `yaml:"leaver_customers"`
+	// OAPIBaseURL, APIBaseURL and LoginBaseURL point the client elsewhere
+	// (a proxy, or a fake in tests); empty means DingTalk's own hosts.
+	OAPIBaseURL  string `yaml:"oapi_base_url"`
+	APIBaseURL   string `yaml:"api_base_url"`
+	LoginBaseURL string `yaml:"login_base_url"`
 }
 
 // Log sets the log level and format.
@@ -91,7 +111,7 @@ func Default() Config {
 		Timezone: "Asia/Shanghai",
 		Lang:     "zh-CN",
 		Session:  Session{TTL: 7 * 24 * time.Hour},
-		DingTalk: DingTalk{Mode: "simulated"},
+		DingTalk: DingTalk{Mode: "simulated", Transport: "http", QPS: 15, LeaverCustomers: "manager"},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }
@@ -173,6 +193,18 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("dingtalk.mode (CRM_DINGTALK_MODE)", "must be simulated or real, got %q", c.DingTalk.Mode)
+	}
+	if c.DingTalk.Transport != "http" && c.DingTalk.Transport != "stream" {
+		bad("dingtalk.transport (CRM_DINGTALK_TRANSPORT)", "must be http or stream, got %q", c.DingTalk.Transport)
+	}
+	if c.DingTalk.QPS <= 0 || c.DingTalk.QPS > 20 {
+		bad("dingtalk.qps (CRM_DINGTALK_QPS)", "must be above 0 and at most DingTalk's 20, got %g", c.DingTalk.QPS)
+	}
+	if c.DingTalk.LeaverCustomers != "manager" && c.DingTalk.LeaverCustomers != "pool" {
+		bad("dingtalk.leaver_customers (CRM_DINGTALK_LEAVER_CUSTOMERS)", "must be manager or pool, got %q", c.DingTalk.LeaverCustomers)
+	}
+	if k := c.DingTalk.AESKey; k != "" && len(k) != 43 {
+		bad("dingtalk.aes_key (CRM_DINGTALK_AES_KEY)", "must be 43 characters, got %d", len(k))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -67,6 +67,22 @@ var envVars = []envVar{
 	{"CRM_DINGTALK_APP_SECRET", str(func(c *Config) *string { return &c.DingTalk.AppSecret })},
 	{"CRM_DINGTALK_AGENT_ID", str(func(c *Config) *string { return &c.DingTalk.AgentID })},
 	{"CRM_DINGTALK_CORP_ID", str(func(c *Config) *string { return &c.DingTalk.CorpID })},
+	{"CRM_DINGTALK_CALLBACK_TOKEN", str(func(c *Config) *string { return &c.DingTalk.CallbackToken })},
+	{"CRM_DINGTALK_AES_KEY", str(func(c *Config) *string { return &c.DingTalk.AESKey })},
+	{"CRM_DINGTALK_TRANSPORT", str(func(c *Config) *string { return &c.DingTalk.Transport })},
+	{"CRM_DINGTALK_QPS", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("want a number, got %q", v)
+		}
+		c.DingTalk.QPS = f
+		return nil
+	}},
+	{"CRM_DINGTALK_PUBLIC_URL", str(func(c *Config) *string { return &c.DingTalk.PublicURL })},
+	{"CRM_DINGTALK_LEAVER_CUSTOMERS", str(func(c *Config) *string { return &c.DingTalk.LeaverCustomers })},
+	{"CRM_DINGTALK_OAPI_BASE_URL", str(func(c *Config) *string { return &c.DingTalk.OAPIBaseURL })},
+	{"CRM_DINGTALK_API_BASE_URL", str(func(c *Config) *string { return &c.DingTalk.APIBaseURL })},
+	{"CRM_DINGTALK_LOGIN_BASE_URL", str(func(c *Config) *string { return &c.DingTalk.LoginBaseURL })},
 	{"CRM_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level })},
 	{"CRM_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
 }

@@ -1,0 +1,39 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/dingcrm/crm/dingtalk"
+	"github.com/dingcrm/crm/dingtalk/dingtalktest"
+)
+
+// openDingTalk builds the DingTalk client. In simulated mode the fake
+// DingTalk platform runs inside this process, loaded with the simulated
+// organization, and the client talks to it over loopback exactly as it
+// would to DingTalk: the org sync, logins and notifications all take their
+// real code paths.
+func (a *App) openDingTalk() error {
+	var opts dingtalk.Options
+	if a.cfg.Simulated() {
+		a.FakeDingTalk = dingtalktest.New(dingtalktest.Options{Org: dingtalktest.SimulatedOrg(), Logger: a.log})
+		opts = a.FakeDingTalk.ClientOptions()
+	} else {
+		agent, err := strconv.ParseInt(a.cfg.DingTalk.AgentID, 10, 64)
+		if err != nil && a.cfg.DingTalk.AgentID != "" {
+			return fmt.Errorf("app: dingtalk agent_id %q is not a number", a.cfg.DingTalk.AgentID)
+		}
+		d := a.cfg.DingTalk
+		opts = dingtalk.Options{AppKey: d.AppKey, AppSecret: d.AppSecret, AgentID: agent, CorpID: d.CorpID,
+			OAPIBaseURL: d.OAPIBaseURL, APIBaseURL: d.APIBaseURL, LoginBaseURL: d.LoginBaseURL}
+	}
+	opts.KV = a.KV
+	opts.QPS = a.cfg.DingTalk.QPS
+	opts.Logger = a.log
+	c, err := dingtalk.New(opts)
+	if err != nil {
+		return fmt.Errorf("app: dingtalk client: %w", err)
+	}
+	a.DingTalk = c
+	return nil
+}
