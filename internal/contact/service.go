@@ -68,7 +68,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Contact
 		return nil, err
 	}
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.store.LockCustomer(ctx, tx, c.CustomerID); err != nil {
+		if err := s.customers.Lock(ctx, tx, c.CustomerID); err != nil {
 			return err
 		}
 		// Checked again under the lock: the customer may have been deleted
@@ -114,7 +114,7 @@ func (s *Service) checkCustomer(ctx context.Context, x sqlx.QueryerContext, a *a
 	case *id < 1:
 		v.Add("customer_id", "validation.number")
 	default:
-		name, ok, err := s.store.CustomerName(ctx, x, a, *id)
+		name, ok, err := s.customers.VisibleName(ctx, x, a, *id)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		return nil, err
 	}
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.store.LockCustomer(ctx, tx, customerID); err != nil {
+		if err := s.customers.Lock(ctx, tx, customerID); err != nil {
 			return err
 		}
 		c, err := s.store.Get(ctx, tx, a, id)
@@ -221,7 +221,7 @@ func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
 		return err
 	}
 	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.store.LockCustomer(ctx, tx, customerID); err != nil {
+		if err := s.customers.Lock(ctx, tx, customerID); err != nil {
 			return err
 		}
 		c, err := s.store.Get(ctx, tx, a, id)

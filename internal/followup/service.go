@@ -7,18 +7,22 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
 	"github.com/dingcrm/crm/internal/store"
 )
 
 // Service is what handlers, jobs and the bot call for follow-ups.
 type Service struct {
-	db    *store.DB
-	store *Store
+	db        *store.DB
+	store     *Store
+	customers *customer.Store
 }
 
 // NewService wires the follow-up service.
-func NewService(db *store.DB) *Service { return &Service{db: db, store: NewStore(db)} }
+func NewService(db *store.DB) *Service {
+	return &Service{db: db, store: NewStore(db), customers: customer.NewStore(db)}
+}
 
 func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
 
@@ -63,7 +67,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Followu
 		return nil, err
 	}
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.store.LockCustomer(ctx, tx, f.CustomerID); err != nil {
+		if err := s.customers.Lock(ctx, tx, f.CustomerID); err != nil {
 			return err
 		}
 		// Checked again under the lock: the customer may have been deleted
@@ -99,7 +103,7 @@ func (s *Service) checkCustomer(ctx context.Context, x sqlx.QueryerContext, a *a
 	case *id < 1:
 		v.Add("customer_id", "validation.number")
 	default:
-		name, ok, err := s.store.CustomerName(ctx, x, a, *id)
+		name, ok, err := s.customers.VisibleName(ctx, x, a, *id)
 		if err != nil {
 			return err
 		}
@@ -185,7 +189,7 @@ func (s *Service) inLockedTx(ctx context.Context, a *auth.Actor, id int64, fn fu
 		return err
 	}
 	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.store.LockCustomer(ctx, tx, customerID); err != nil {
+		if err := s.customers.Lock(ctx, tx, customerID); err != nil {
 			return err
 		}
 		f, err := s.store.Get(ctx, tx, a, id)
@@ -193,7 +197,7 @@ func (s *Service) inLockedTx(ctx context.Context, a *auth.Actor, id int64, fn fu
 			return err
 		}
 		if f.OwnerID != a.UserID {
-			_, visible, err := s.store.CustomerName(ctx, tx, a, f.CustomerID)
+			_, visible, err := s.customers.VisibleName(ctx, tx, a, f.CustomerID)
 			if err != nil {
 				return err
 			}

@@ -106,39 +106,6 @@ func (s *Store) CustomerOf(ctx context.Context, id int64) (int64, error) {
 	return cid, nil
 }
 
-// CustomerName returns the name of a live customer in the Actor's scope,
-// ok false when there is none.
-func (s *Store) CustomerName(ctx context.Context, x sqlx.QueryerContext, a *auth.Actor, id int64) (string, bool, error) {
-	cond, args := a.ScopeFilter("c.owner_id", "c.department_id")
-	var name string
-	err := sqlx.GetContext(ctx, x, &name, "SELECT c.name FROM customers c WHERE c.id = ? AND c.deleted_at IS NULL AND "+cond,
-		append([]any{id}, args...)...)
-	if store.IsNoRows(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("followup: customer %d: %w", id, err)
-	}
-	return name, true, nil
-}
-
-// LockCustomer makes the transaction the only writer of one customer's
-// follow-up times until it ends, so they are computed from a current list.
-// MySQL locks the customer row; SQLite's immediate transactions already
-// hold the database's write lock. It must be the transaction's first read,
-// so MySQL's snapshot is taken after it.
-func (s *Store) LockCustomer(ctx context.Context, tx *sqlx.Tx, customerID int64) error {
-	if s.db.Dialect != store.MySQL {
-		return nil
-	}
-	var id int64
-	err := tx.GetContext(ctx, &id, "SELECT id FROM customers WHERE id = ? FOR UPDATE", customerID)
-	if err != nil && !store.IsNoRows(err) {
-		return fmt.Errorf("followup: lock customer %d: %w", customerID, err)
-	}
-	return nil
-}
-
 // Insert writes a new follow-up; it sets f.ID and f.Version.
 func (s *Store) Insert(ctx context.Context, tx *sqlx.Tx, f *Followup) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO followups (customer_id, opportunity_id, owner_id, department_id,
