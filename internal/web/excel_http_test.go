@@ -542,3 +542,41 @@ func TestExportRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestExportContactsAndFollowups: the contact and follow-up exports hold
+// what their lists show to the caller, nothing of other people's customers.
+func TestExportContactsAndFollowups(t *testing.T) {
+	for _, engine := range apptest.Engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			srv := apptest.StartOn(t, engine)
+			s1, s5 := srv.Login(t, "sim_s1"), srv.Login(t, "sim_s5")
+			var c1 customerJSON
+			s1.Do("POST", "/api/v1/customers", map[string]any{"name": "导出联系人客户"}, &c1)
+			if st := s1.Do("POST", "/api/v1/contacts", map[string]any{"customer_id": c1.ID, "name": "联系人导出甲", "title": "@采购"}, nil); st != 201 {
+				t.Fatalf("contact: %d", st)
+			}
+			if st := s1.Do("POST", "/api/v1/followups", map[string]any{"customer_id": c1.ID, "followed_at": "2026-11-20T02:00:00Z",
+				"method": "phone", "content": "跟进导出内容"}, nil); st != 201 {
+				t.Fatalf("followup: %d", st)
+			}
+			for _, tt := range []struct{ path, cell string }{
+				{"/api/v1/contacts/export", "联系人导出甲"},
+				{"/api/v1/followups/export", "跟进导出内容"},
+			} {
+				st, b, _ := download(t, s1, tt.path)
+				if st != 200 || !contains(exceltest.Rows(t, b), tt.cell) {
+					t.Errorf("%s for the owner: %d, %q missing", tt.path, st, tt.cell)
+				}
+				st, b, _ = download(t, s5, tt.path)
+				if st != 200 || contains(exceltest.Rows(t, b), tt.cell) {
+					t.Errorf("%s for another department: %d, leaks %q", tt.path, st, tt.cell)
+				}
+			}
+			// A cell starting with @ is neutralized, not a formula.
+			_, b, _ := download(t, s1, "/api/v1/contacts/export")
+			if contains(exceltest.Rows(t, b), "@采购") {
+				t.Error("a title beginning with @ was exported raw")
+			}
+		})
+	}
+}

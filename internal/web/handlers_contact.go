@@ -17,10 +17,15 @@ func (s *Server) contactRoutes(g *gin.RouterGroup) {
 	g.DELETE("/contacts/:id", s.deleteContact)
 }
 
-func (s *Server) listContacts(c *gin.Context) {
+func (s *Server) contactFilter(c *gin.Context) (contact.Filter, error) {
 	p := s.params(c)
 	f := contact.Filter{CustomerID: p.id("customer_id"), Q: p.str("q"), Page: p.int("page"), PageSize: p.int("page_size")}
-	if err := p.err(); err != nil {
+	return f, p.err()
+}
+
+func (s *Server) listContacts(c *gin.Context) {
+	f, err := s.contactFilter(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

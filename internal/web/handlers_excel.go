@@ -9,8 +9,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dingcrm/crm/internal/contact"
+	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/errs"
 	"github.com/dingcrm/crm/internal/excel"
+	"github.com/dingcrm/crm/internal/followup"
+	"github.com/dingcrm/crm/internal/sale"
 )
 
 // xlsxType is the media type of an .xlsx workbook.
@@ -30,9 +35,11 @@ func (s *Server) excelRoutes(g *gin.RouterGroup) {
 		s.importCustomers)
 	g.GET("/imports/:id", s.getImport)
 	g.GET("/imports/:id/errors.xlsx", s.importErrors)
-	g.GET("/customers/export", s.exportCustomers)
-	g.GET("/sales/export", s.exportSales)
-	g.GET("/opportunities/export", s.exportOpportunities)
+	g.GET("/customers/export", exportList(s, s.customerFilter, func(f customer.Filter) excel.Source { return excel.CustomerSource(s.Customers, f) }))
+	g.GET("/contacts/export", exportList(s, s.contactFilter, func(f contact.Filter) excel.Source { return excel.ContactSource(s.Contacts, f) }))
+	g.GET("/followups/export", exportList(s, s.followupFilter, func(f followup.Filter) excel.Source { return excel.FollowupSource(s.Followups, f) }))
+	g.GET("/sales/export", exportList(s, s.saleFilter, func(f sale.Filter) excel.Source { return excel.SaleSource(s.Sales, f) }))
+	g.GET("/opportunities/export", exportList(s, s.opportunityFilter, func(f deal.Filter) excel.Source { return excel.OpportunitySource(s.Deals, f) }))
 }
 
 // importJSON is an import job with the link to its rejected rows.
@@ -43,7 +50,7 @@ type importJSON struct {
 
 func importView(j *excel.Job) importJSON {
 	v := importJSON{Job: j}
-	if j.HasErrorFile() {
+	if j.HasErrorFile {
 		url := fmt.Sprintf("/api/v1/imports/%d/errors.xlsx", j.ID)
 		v.ErrorFileURL = &url
 	}
@@ -151,40 +158,21 @@ func (s *Server) importErrors(c *gin.Context) {
 	sendFile(c, name, b)
 }
 
-func (s *Server) exportCustomers(c *gin.Context) {
-	if !s.checkExportFormat(c) {
-		return
+// exportList answers a list's export: the list's own filter parsing, then
+// the module's export source, so an export always holds what the list
+// shows (same filters, same data scope).
+func exportList[F any](s *Server, parse func(*gin.Context) (F, error), source func(F) excel.Source) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !s.checkExportFormat(c) {
+			return
+		}
+		f, err := parse(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.sendExport(c, source(f))
 	}
-	f, err := s.customerFilter(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.sendExport(c, excel.CustomerSource(s.Customers, f))
-}
-
-func (s *Server) exportSales(c *gin.Context) {
-	if !s.checkExportFormat(c) {
-		return
-	}
-	f, err := s.saleFilter(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.sendExport(c, excel.SaleSource(s.Sales, f))
-}
-
-func (s *Server) exportOpportunities(c *gin.Context) {
-	if !s.checkExportFormat(c) {
-		return
-	}
-	f, err := s.opportunityFilter(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.sendExport(c, excel.OpportunitySource(s.Deals, f))
 }
 
 // checkExportFormat accepts format=xlsx (the default) only.

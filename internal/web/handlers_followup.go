@@ -18,11 +18,16 @@ func (s *Server) followupRoutes(g *gin.RouterGroup) {
 	g.DELETE("/followups/:id", s.deleteFollowup)
 }
 
-func (s *Server) listFollowups(c *gin.Context) {
+func (s *Server) followupFilter(c *gin.Context) (followup.Filter, error) {
 	p := s.params(c)
 	f := followup.Filter{CustomerID: p.id("customer_id"), OwnerID: p.id("owner_id"), Method: p.str("method"),
 		From: p.date("from", false), To: p.date("to", true), Page: p.int("page"), PageSize: p.int("page_size")}
-	if err := p.err(); err != nil {
+	return f, p.err()
+}
+
+func (s *Server) listFollowups(c *gin.Context) {
+	f, err := s.followupFilter(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
