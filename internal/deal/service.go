@@ -85,6 +85,11 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Opportu
 		if err := s.store.AddHistory(ctx, tx, o.ID, 0, o.StageID, a.UserID, now); err != nil {
 			return err
 		}
+		if o.Status == StatusWon {
+			if err := s.customers.RecordWin(ctx, tx, who(a), o.CustomerID, now); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "opportunity",
 			EntityID: o.ID, CustomerID: o.CustomerID, EntityName: o.Title, Changes: audit.Diff(nil, o.auditFields())})
 	})
@@ -128,6 +133,11 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		if moved {
 			if err := s.store.AddHistory(ctx, tx, o.ID, old.StageID, o.StageID, a.UserID, o.UpdatedAt); err != nil {
 				return err
+			}
+			if o.Status == StatusWon {
+				if err := s.customers.RecordWin(ctx, tx, who(a), o.CustomerID, o.UpdatedAt); err != nil {
+					return err
+				}
 			}
 		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "opportunity",

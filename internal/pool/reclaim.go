@@ -20,11 +20,12 @@ import (
 // The clocks: "not followed up" counts from the later of its last follow-up
 // (customers.last_follow_at; its creation when there is none) and the day
 // its owner got it (owner_since; its creation when never moved), so a
-// customer just claimed is not due at once. "No deal" is approximated until
-// opportunities record won deals: the status is not "deal" and the owner has
-// had the customer no_deal_days (from owner_since, else its creation). A
-// customer given to someone by editing its owner_id (customer.assign) keeps
-// its old owner_since.
+// customer just claimed is not due at once. "No deal" counts no_deal_days
+// from the later of the same start and the customer's last won deal
+// (customers.last_won_at: a won opportunity or a recorded sale), so a
+// customer must keep producing deals for its owner to keep it. Handing a
+// customer to someone else (claim, assign, transfer, or an edit of its
+// owner) restarts owner_since.
 //
 // Every reclaim is preceded by a warning at least warn_days earlier: a
 // customer found already overdue (rules just tightened, the job not run for
@@ -67,6 +68,7 @@ type candidate struct {
 	Level        string     `db:"level"`
 	Status       string     `db:"status"`
 	LastFollowAt *time.Time `db:"last_follow_at"`
+	LastWonAt    *time.Time `db:"last_won_at"`
 	OwnerSince   *time.Time `db:"owner_since"`
 	CreatedAt    time.Time  `db:"created_at"`
 }
@@ -85,8 +87,12 @@ func (c *candidate) due(r *Rules) (at time.Time, rule string, ok bool) {
 		}
 		at, rule, ok = basis.Add(time.Duration(d)*day), CauseNoFollow, true
 	}
-	if r.NoDealDays > 0 && c.Status != "deal" {
-		if deal := since.Add(time.Duration(r.NoDealDays) * day); !ok || deal.Before(at) {
+	if r.NoDealDays > 0 {
+		basis := since
+		if c.LastWonAt != nil && c.LastWonAt.After(basis) {
+			basis = *c.LastWonAt
+		}
+		if deal := basis.Add(time.Duration(r.NoDealDays) * day); !ok || deal.Before(at) {
 			at, rule, ok = deal, CauseNoDeal, true
 		}
 	}
@@ -111,7 +117,7 @@ func (s *Service) Reclaim(ctx context.Context, now time.Time) (Summary, error) {
 	for after := int64(0); ; {
 		var batch []candidate
 		err := s.db.SelectContext(ctx, &batch, `SELECT c.id, c.name, c.owner_id, COALESCE(u.name, '') AS owner_name,
-			c.department_id, c.level, c.status, c.last_follow_at, c.owner_since, c.created_at
+			c.department_id, c.level, c.status, c.last_follow_at, c.last_won_at, c.owner_since, c.created_at
 			FROM customers c LEFT JOIN users u ON u.id = c.owner_id
 			WHERE c.deleted_at IS NULL AND c.owner_id > 0 AND c.id > ? AND (`+where+`)
 			ORDER BY c.id LIMIT ?`, append(append([]any{after}, args...), reclaimBatch)...)
@@ -154,8 +160,8 @@ func candidateFilter(r *Rules, now time.Time) (string, []any) {
 		args = append(append(args, listed...), threshold(d), threshold(d))
 	}
 	if d := r.NoDealDays; d > 0 {
-		conds = append(conds, "(c.status <> 'deal' AND COALESCE(c.owner_since, c.created_at) <= ?)")
-		args = append(args, threshold(d))
+		conds = append(conds, "(COALESCE(c.last_won_at, c.created_at) <= ? AND COALESCE(c.owner_since, c.created_at) <= ?)")
+		args = append(args, threshold(d), threshold(d))
 	}
 	return strings.Join(conds, " OR "), args
 }
@@ -234,7 +240,7 @@ func (s *Service) reclaimOne(ctx context.Context, tx *sqlx.Tx, r *Rules, c *cand
 		lock = " FOR UPDATE"
 	}
 	var cur candidate
-	err := tx.GetContext(ctx, &cur, `SELECT id, owner_id, level, status, last_follow_at, owner_since, created_at
+	err := tx.GetContext(ctx, &cur, `SELECT id, owner_id, level, status, last_follow_at, last_won_at, owner_since, created_at
 		FROM customers WHERE id = ? AND deleted_at IS NULL`+lock, c.ID)
 	if store.IsNoRows(err) {
 		return nil

@@ -28,8 +28,14 @@ func TestReclaim(t *testing.T) {
 		set := func(name string, owner int64, level, status string, created, lastFollow time.Time, ownerSince *time.Time) {
 			c := f.customer(f.actor(map[int64]string{s1.UserID: "sim_s1", s5.UserID: "sim_s5"}[owner]))
 			ids[name] = c.ID
-			if _, err := db.Exec(`UPDATE customers SET level = ?, status = ?, created_at = ?, last_follow_at = ?, owner_since = ?
-				WHERE id = ?`, level, status, created, lastFollow, ownerSince, c.ID); err != nil {
+			// A customer in status deal won its last deal when it was last
+			// followed up (last_won_at drives the no-deal rule).
+			var lastWon *time.Time
+			if status == "deal" {
+				lastWon = &lastFollow
+			}
+			if _, err := db.Exec(`UPDATE customers SET level = ?, status = ?, created_at = ?, last_follow_at = ?, owner_since = ?,
+				last_won_at = ? WHERE id = ?`, level, status, created, lastFollow, ownerSince, lastWon, c.ID); err != nil {
 				t.Fatal(err)
 			}
 		}

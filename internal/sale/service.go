@@ -27,9 +27,11 @@ const (
 
 var ownerRule = OwnerRule{Assign: PermAssign, CannotKey: "sale.cannot_assign"}
 
-// Customers reads a customer in a person's scope (customer.Store does).
+// Customers reads a customer in a person's scope and notes its won deals
+// (customer.Store does).
 type Customers interface {
 	Get(ctx context.Context, x sqlx.QueryerContext, a *auth.Actor, id int64, deleted bool) (*customer.Customer, error)
+	RecordWin(ctx context.Context, tx *sqlx.Tx, who audit.Who, customerID int64, at time.Time) error
 }
 
 // Service is what handlers and the deal service call for sales records.
@@ -115,6 +117,11 @@ func (s *Service) create(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, in Inp
 		return 0, err
 	}
 	if err := s.store.Insert(ctx, tx, sl); err != nil {
+		return 0, err
+	}
+	// A sale is a won deal: the customer becomes 已成交 and the pool's
+	// no-deal clock restarts.
+	if err := s.customers.RecordWin(ctx, tx, who(a), sl.CustomerID, now); err != nil {
 		return 0, err
 	}
 	return sl.ID, audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "sale",
