@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,7 +61,7 @@ func (c *Client) exchange(ctx context.Context, api, method, u string, body, out 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &transportError{api: api, err: err}
+		return &transportError{api: api, err: redactURL(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -135,4 +136,19 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// redactURL drops the query from the URL that net/http puts into its
+// errors: /gettoken carries the app secret and other calls the access token
+// there, and transport errors end up in logs and answers.
+func redactURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		u.RawQuery = ""
+		return &url.Error{Op: ue.Op, URL: u.String() + "?…", Err: ue.Err}
+	}
+	return &url.Error{Op: ue.Op, URL: "(redacted)", Err: ue.Err}
 }

@@ -44,21 +44,13 @@ func (s *Service) checkRow(a *auth.Actor, up *upload, rec record, opts optionInd
 		v := unquote(up.cell(rec, key))
 		return &v
 	}
-	in := customer.Input{Name: cell("name"), Phone: cell("phone"), Company: cell("company"),
-		Address: cell("address"), Note: cell("note")}
-	for _, kind := range []string{"industry", "source", "level", "status"} {
-		code := opts.code(kind, *cell(kind))
-		switch kind {
-		case "industry":
-			in.Industry = &code
-		case "source":
-			in.Source = &code
-		case "level":
-			in.Level = &code
-		case "status":
-			in.Status = &code
-		}
+	option := func(kind string) *string {
+		v := opts.code(kind, *cell(kind))
+		return &v
 	}
+	in := customer.Input{Name: cell("name"), Phone: cell("phone"), Company: cell("company"),
+		Address: cell("address"), Note: cell("note"), Industry: option("industry"), Source: option("source"),
+		Level: option("level"), Status: option("status")}
 	if *in.Status == "" {
 		in.Status = nil // the service's default status
 	}

@@ -73,8 +73,9 @@ func headerIndex(msg i18n.Catalog) map[string]string {
 // passive + key for a column that is read past, or "" under a blank header.
 type layout []string
 
-// readHeaders matches the header row against the import's columns and
-// reports every unknown, duplicated or missing header at once.
+// readHeaders matches the header row against the import's columns. It
+// names every unknown header, else every repeated one, else every missing
+// required one.
 func readHeaders(msg i18n.Catalog, l Locale, cells []string) (layout, error) {
 	idx := headerIndex(msg)
 	out := make(layout, len(cells))

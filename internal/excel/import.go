@@ -77,6 +77,7 @@ func (s *Service) readBody(body io.Reader) ([]byte, error) {
 // keeps the request's context values (the audit log's IP and request id)
 // but not its cancellation, and waits for a free slot first.
 func (s *Service) runInBackground(ctx context.Context, a *auth.Actor, j *Job, up *upload, l Locale) {
+	defer s.keepAlive(ctx, j)()
 	s.slots <- struct{}{}
 	defer func() { <-s.slots }()
 	defer func() {

@@ -323,6 +323,15 @@ func TestImportInBackground(t *testing.T) {
 		if total != 9 || len(items) != 9 {
 			t.Fatalf("imported in the background: %d", total)
 		}
+		// A job left running by a process that ended reads as interrupted.
+		_, err = db.Exec("UPDATE import_jobs SET status = 'running', updated_at = ? WHERE id = ?",
+			store.Now().Add(-10*time.Minute), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lost, _ := svc.Job(context.Background(), mgr, j.ID); lost.Status != excel.StatusInterrupted || !strings.Contains(lost.Error, "中断") {
+			t.Errorf("stale running job: %+v", lost)
+		}
 	})
 }
 

@@ -27,9 +27,12 @@ var ErrJobNotFound = errs.NotFound("excel.import_not_found")
 // ErrNoErrorFile answers a request for the rejected rows of an import that rejected none.
 var ErrNoErrorFile = errs.NotFound("excel.no_error_file")
 
-// staleAfter: a running job not updated for this long lost its process
-// (each batch updates it, and a batch takes well under a second).
-const staleAfter = 2 * time.Minute
+// A running job is touched every heartbeat (and by each batch); one not
+// touched for staleAfter lost its process.
+const (
+	heartbeat  = 20 * time.Second
+	staleAfter = 2 * time.Minute
+)
 
 // maxStoredProblems bounds the problems kept on the job for display; the
 // file of rejected rows has them all.
@@ -51,17 +54,15 @@ type Job struct {
 	Problems    []string `json:"problems" db:"-"`
 	RawProblems string   `json:"-" db:"problems"`
 	// Error says why a failed or interrupted job stopped.
-	Error      string     `json:"error,omitempty" db:"-"`
-	ErrorKey   string     `json:"-" db:"error_key"`
-	HasErrors  bool       `json:"-" db:"has_error_file"`
-	OwnerID    int64      `json:"owner_id" db:"owner_id"`
-	CreatedAt  time.Time  `json:"created_at" db:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at" db:"updated_at"`
-	FinishedAt *time.Time `json:"finished_at" db:"finished_at"`
+	Error    string `json:"error,omitempty" db:"-"`
+	ErrorKey string `json:"-" db:"error_key"`
+	// HasErrorFile: the rejected rows can be downloaded.
+	HasErrorFile bool       `json:"-" db:"has_error_file"`
+	OwnerID      int64      `json:"owner_id" db:"owner_id"`
+	CreatedAt    time.Time  `json:"created_at" db:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at" db:"updated_at"`
+	FinishedAt   *time.Time `json:"finished_at" db:"finished_at"`
 }
-
-// HasErrorFile reports whether the rejected rows can be downloaded.
-func (j *Job) HasErrorFile() bool { return j.HasErrors }
 
 // show prepares a stored job for display in l's language.
 func (j *Job) show(l Locale, now time.Time) {
@@ -110,6 +111,30 @@ func progressJob(ctx context.Context, x sqlx.ExecerContext, j *Job) error {
 	return nil
 }
 
+// keepAlive touches a running job every heartbeat until stop is called,
+// so a job waiting for a slot or checking a large file is not mistaken for
+// one whose process ended.
+func (s *Service) keepAlive(ctx context.Context, j *Job) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, err := s.db.ExecContext(ctx, "UPDATE import_jobs SET updated_at = ? WHERE id = ? AND status = ?",
+					store.Now(), j.ID, StatusRunning)
+				if err != nil {
+					s.log.Warn("excel: job heartbeat", "job", j.ID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 // finishJob records the end of a job: its status, counts, problems and the
 // file of rejected rows (nil when none).
 func finishJob(ctx context.Context, x sqlx.ExecerContext, j *Job, errorFile []byte) error {
@@ -126,7 +151,7 @@ func finishJob(ctx context.Context, x sqlx.ExecerContext, j *Job, errorFile []by
 	if err != nil {
 		return fmt.Errorf("excel: finish job %d: %w", j.ID, err)
 	}
-	j.HasErrors = errorFile != nil
+	j.HasErrorFile = errorFile != nil
 	return nil
 }
 
@@ -156,7 +181,7 @@ func (s *Service) ErrorFile(ctx context.Context, a *auth.Actor, id int64) ([]byt
 	if err != nil {
 		return nil, "", err
 	}
-	if !j.HasErrors {
+	if !j.HasErrorFile {
 		return nil, "", ErrNoErrorFile
 	}
 	var b []byte

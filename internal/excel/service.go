@@ -4,6 +4,7 @@
 package excel
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -67,8 +68,14 @@ func NewService(db *store.DB, msg i18n.Catalog, loc *time.Location, log *slog.Lo
 		log: log, limits: DefaultLimits, slots: make(chan struct{}, 2)}
 }
 
-// WithLimits returns a copy of s with other limits (tests and benchmarks).
+// WithLimits returns a copy of s with other limits (tests and benchmarks);
+// a zero field keeps its default.
 func (s *Service) WithLimits(l Limits) *Service {
+	d := DefaultLimits
+	l = Limits{MaxFileBytes: cmp.Or(l.MaxFileBytes, d.MaxFileBytes),
+		MaxUnzippedBytes: cmp.Or(l.MaxUnzippedBytes, d.MaxUnzippedBytes), MaxRows: cmp.Or(l.MaxRows, d.MaxRows),
+		BackgroundRows: cmp.Or(l.BackgroundRows, d.BackgroundRows), BatchRows: cmp.Or(l.BatchRows, d.BatchRows),
+		MaxExportRows: cmp.Or(l.MaxExportRows, d.MaxExportRows)}
 	c := *s
 	c.limits = l
 	return &c

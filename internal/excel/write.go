@@ -46,14 +46,7 @@ func (s *Service) write(ctx context.Context, a *auth.Actor, j *Job, rows []*row,
 // checked, the database refuses the batch; it is then written again row by
 // row, and the colliding rows are rejected as duplicates.
 func (s *Service) writeBatch(ctx context.Context, a *auth.Actor, j *Job, batch []*row, l Locale) error {
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.insertRows(ctx, tx, a, j, batch); err != nil {
-			return err
-		}
-		j.Inserted += len(batch)
-		j.Processed += len(batch)
-		return progressJob(ctx, tx, j)
-	})
+	err := s.insertCommitted(ctx, a, j, batch)
 	if err == nil || !store.IsUniqueViolation(err) {
 		return err
 	}
@@ -68,14 +61,7 @@ func (s *Service) writeBatch(ctx context.Context, a *auth.Actor, j *Job, batch [
 // writeOne writes a single row in its own transaction, rejecting it when
 // it collides with a customer saved since the check.
 func (s *Service) writeOne(ctx context.Context, a *auth.Actor, j *Job, r *row, l Locale) error {
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.insertRows(ctx, tx, a, j, []*row{r}); err != nil {
-			return err
-		}
-		j.Inserted++
-		j.Processed++
-		return progressJob(ctx, tx, j)
-	})
+	err := s.insertCommitted(ctx, a, j, []*row{r})
 	if err == nil || !store.IsUniqueViolation(err) {
 		return err
 	}
@@ -88,6 +74,24 @@ func (s *Service) writeOne(ctx context.Context, a *auth.Actor, j *Job, r *row, l
 	j.Processed++
 	j.Rejected++
 	return progressJob(ctx, s.db, j)
+}
+
+// insertCommitted writes rows and the job's progress in one transaction,
+// and counts them on the job once it has committed.
+func (s *Service) insertCommitted(ctx context.Context, a *auth.Actor, j *Job, rows []*row) error {
+	next := *j
+	next.Inserted += len(rows)
+	next.Processed += len(rows)
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.insertRows(ctx, tx, a, j, rows); err != nil {
+			return err
+		}
+		return progressJob(ctx, tx, &next)
+	})
+	if err == nil {
+		j.Inserted, j.Processed, j.UpdatedAt = next.Inserted, next.Processed, next.UpdatedAt
+	}
+	return err
 }
 
 // insertRows writes rows' customers, contacts and audit entries in tx.
