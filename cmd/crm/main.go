@@ -51,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return migrate(args, stdout, stderr)
 	case "jobs":
 		return runJobs(args, stdout, stderr)
+	case "sync-org":
+		return syncOrg(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "crm", app.Version)
 		return nil

@@ -17,17 +17,17 @@ import (
 const usage = `Usage: crmbench <command> [flags]
 
 Commands:
-  seed       create/migrate a MySQL database and bulk-load customers
-             flags: --dsn DSN --customers N --workers N --batch N --reset
-  search     keyword search through the service vs a LIKE scan, and the
-             filtered list, p50/p95 for a salesperson and the admin
-             flags: --dsn DSN --runs N --warmup N
+  seed         create/migrate a MySQL database and bulk-load customers
+               flags: --dsn DSN --customers N --workers N --batch N --reset
+  search       keyword search through the service vs LIKE scans, and the
+               filtered list, p50/p95 for a salesperson and the admin
+               flags: --dsn DSN --runs N --warmup N --budget D --sales-user ID --target X
   check-index  compare a sample of the stored search index with what the
-             application computes (after seed, or after a migration)
-             flags: --dsn DSN --sample N
-  idle-rss   build and start the real server with the embedded default
-             (SQLite, simulated organization) and read its idle VmRSS
-             flags: --settle DURATION --limit-mb N
+               application computes (seed runs it; useful after a migration)
+               flags: --dsn DSN --sample N
+  idle-rss     build and start the real server with the embedded default
+               (SQLite, simulated organization) and read its idle VmRSS
+               flags: --settle D --limit-mb N --keep
 
 Reproduce docs/benchmarks.md:
   go run ./cmd/crmbench seed   --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --customers 1000000

@@ -28,6 +28,7 @@ import (
 	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/sale"
@@ -56,7 +57,9 @@ type App struct {
 	// in simulated mode, which FakeDingTalk then holds).
 	DingTalk     *dingtalk.Client
 	FakeDingTalk *dingtalktest.Server
-	started      time.Time
+	// OrgSync keeps people and departments in step with DingTalk.
+	OrgSync *orgsync.Service
+	started time.Time
 }
 
 // New opens the database and shared state, checks the schema, seeds what
@@ -121,14 +124,19 @@ func (a *App) seed(ctx context.Context) error {
 	if err := seed.EnsureRoles(ctx, a.DB); err != nil {
 		return err
 	}
+	if err := a.openOrgSync(); err != nil {
+		return err
+	}
 	if !a.cfg.Simulated() {
 		return nil
 	}
-	created, err := seed.SimulatedOrg(ctx, a.DB)
+	// The simulated organization comes in through a real full sync from the
+	// in-process fake DingTalk, as a real organization would.
+	created, err := a.OrgSync.SyncIfEmpty(ctx)
 	if err != nil || !created {
 		return err
 	}
-	a.log.Info("simulated DingTalk organization created (模拟钉钉组织)", "people", len(seed.SimulatedPeople))
+	a.log.Info("simulated DingTalk organization synced (模拟钉钉组织)", "people", len(seed.SimulatedPeople))
 	if err := seed.DemoCustomers(ctx, a.DB, 6); err != nil {
 		return err
 	}
@@ -149,7 +157,8 @@ func (a *App) wire() error {
 	}
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
-		Login:     login.NewService(a.DB, sessions, loader),
+		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
+		DingTalk:  web.NewDingTalkDeps(a.DingTalk, a.cfg.DingTalk, a.FakeDingTalk),
 		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
@@ -160,6 +169,7 @@ func (a *App) wire() error {
 		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
 		Pool:      pool.NewService(a.DB, loader),
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
+		OrgSync:   a.OrgSync,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

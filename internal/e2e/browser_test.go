@@ -119,7 +119,7 @@ func TestBrowser(t *testing.T) {
 			// Log out; the admin logs in and restores it from the recycle bin.
 			p.click(`[data-testid="logout"]`)
 			p.login(admin)
-			p.click(`[data-testid="nav-recycle"]`)
+			p.nav("recycle")
 			p.waitFor("the deleted customer is in the recycle bin", fmt.Sprintf(`[...document.querySelectorAll('[data-testid="recycle-row"]')]
 				.some((r) => r.dataset.id === %s && r.textContent.includes(%s))`, jsString(id), jsString(name)))
 			p.click(fmt.Sprintf(`[data-testid="restore-%s"]`, id))
@@ -288,6 +288,35 @@ func (p *page) login(userid string) {
 	p.click(fmt.Sprintf(`[data-testid="login-user-%s"]`, userid))
 	p.waitFor("the customer list after login", `location.hash === '#/customers' && !!document.querySelector('[data-testid="customer-search"]')`)
 	p.waitText(`[data-testid="sim-badge"]`, "模拟钉钉组织")
+}
+
+// nav opens a page from the navigation: the side nav on a desktop, the bottom
+// bar on a phone, where the pages beyond the bar's five are under 更多.
+func (p *page) nav(id string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`[data-testid="nav-%s"]`, id)
+	if p.eval(fmt.Sprintf(`String(!!document.querySelector(%s)?.offsetParent)`, jsString(sel))) != "true" {
+		p.click(`[data-testid="nav-more"]`)
+	}
+	p.click(sel)
+}
+
+// goTo changes the hash route without reloading the app.
+func (p *page) goTo(hash string) {
+	p.t.Helper()
+	p.eval(fmt.Sprintf(`String(location.hash = %s)`, jsString(hash)))
+}
+
+// setValue sets a form control's value by script (selects, date and time
+// inputs, whose typing depends on the browser's locale) and fires input and change.
+func (p *page) setValue(sel, value string) {
+	p.t.Helper()
+	p.do("set the value of "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s);
+		el.value = %s;
+		el.dispatchEvent(new Event('input', { bubbles: true }));
+		el.dispatchEvent(new Event('change', { bubbles: true }));
+	})()`, jsString(sel), jsString(value))))
 }
 
 // noExceptions fails the test when the page threw an uncaught exception.

@@ -1,7 +1,8 @@
 // Package login signs people in and out. Every way in (the simulated
-// organization today; DingTalk's login-free code and OAuth later) ends in
-// one place that checks the person is active, starts a session and audits
-// the login in one transaction.
+// organization's picker, DingTalk's login-free code inside the DingTalk
+// client, DingTalk's web OAuth in a browser) ends in one place that checks
+// the person is active, starts a session and audits the login in one
+// transaction.
 package login
 
 import (
@@ -10,9 +11,11 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/dingcrm/crm/dingtalk"
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -24,11 +27,15 @@ type Service struct {
 	db       *store.DB
 	sessions *auth.Sessions
 	loader   *auth.Loader
+	dt       *dingtalk.Client // DingTalk (or the in-process fake in simulated mode)
+	kv       kv.Store         // OAuth states, shared by all instances
 }
 
-// NewService wires the login service.
-func NewService(db *store.DB, s *auth.Sessions, l *auth.Loader) *Service {
-	return &Service{db: db, sessions: s, loader: l}
+// NewService wires the login service. dt is the DingTalk client the
+// login-free code and OAuth flows call; keeping OAuth states in the shared
+// kv store makes the callback work whichever instance it reaches.
+func NewService(db *store.DB, s *auth.Sessions, l *auth.Loader, dt *dingtalk.Client, states kv.Store) *Service {
+	return &Service{db: db, sessions: s, loader: l, dt: dt, kv: states}
 }
 
 // Result is a started session.
@@ -39,7 +46,8 @@ type Result struct {
 }
 
 // LoginDingTalkUserID signs in the person with this DingTalk userid (the
-// simulated organization's picker, and later the DingTalk flows).
+// simulated organization's picker, and the DingTalk flows once DingTalk has
+// vouched for the userid).
 func (l *Service) LoginDingTalkUserID(ctx context.Context, dtUserID, method string, ip, ua string) (*Result, error) {
 	var row struct {
 		ID     int64  `db:"id"`

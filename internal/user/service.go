@@ -190,6 +190,11 @@ func (s *Service) SetRoles(ctx context.Context, a *auth.Actor, id int64, roleIDs
 		if err := s.store.ReplaceRoles(ctx, tx, id, roleIDs); err != nil {
 			return err
 		}
+		// Marked manual: the DingTalk sync's role mapping keeps hands off
+		// (internal/orgsync; POST /org/users/{id}/auto-roles undoes it).
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET roles_manual = 1, updated_at = ? WHERE id = ?", store.Now(), id); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActAssignRoles, Entity: "user", EntityID: id,
 			EntityName: u.Name, Changes: audit.Diff(map[string]any{"role_ids": roleIDList(u)}, map[string]any{"role_ids": roleIDs})})
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/sale"
@@ -45,6 +46,7 @@ type Deps struct {
 	Deals        *deal.Service
 	Pool         *pool.Service
 	Excel        *excel.Service
+	OrgSync      *orgsync.Service
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -55,6 +57,7 @@ type Deps struct {
 	SessionTTL   time.Duration
 	Version      string
 	Trusted      []string
+	DingTalk     DingTalkDeps // client and effective settings, for the DingTalk login and settings routes
 }
 
 // Server holds the handlers' dependencies.
@@ -103,6 +106,7 @@ func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
 
 func (s *Server) routes(e *gin.Engine) {
 	e.GET("/healthz", s.healthz)
+	s.dingtalkEventRoutes(e)
 	api := e.Group("/api/v1")
 	api.GET("/openapi.json", s.openAPI)
 	api.GET("/meta/options", s.options)
@@ -110,6 +114,7 @@ func (s *Server) routes(e *gin.Engine) {
 		api.GET("/auth/dev-users", s.devUsers)
 		api.POST("/auth/dev-login", s.rateLimit("login", 30, time.Minute), s.devLogin)
 	}
+	s.dingtalkLoginRoutes(api, e)
 
 	in := api.Group("", s.authenticate, s.csrf)
 	in.POST("/auth/logout", s.logout)
@@ -144,6 +149,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.dealRoutes(in) // opportunities, stages, pipeline
 	s.poolRoutes(in)
 	s.excelRoutes(in) // imports and exports
+	s.orgsyncRoutes(in)
 
 	e.NoRoute(s.static)
 }

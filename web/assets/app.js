@@ -12,27 +12,61 @@ import { customerFormPage } from './pages/customer-form.js';
 import { recyclePage } from './pages/recycle.js';
 import { usersPage } from './pages/users.js';
 import { auditPage } from './pages/audit.js';
+import { salesPage } from './pages/sales.js';
+import { saleFormPage } from './pages/sale-form.js';
+import { saleDetailPage } from './pages/sale-detail.js';
+import { opportunitiesPage } from './pages/opportunities.js';
+import { opportunityFormPage } from './pages/opportunity-form.js';
+import { opportunityDetailPage } from './pages/opportunity-detail.js';
+import { pipelinePage } from './pages/pipeline.js';
+import { poolPage } from './pages/pool.js';
+import { poolRulesPage } from './pages/pool-rules.js';
+import { duplicatesPage } from './pages/duplicates.js';
+import { customerImportPage } from './pages/customer-import.js';
+import { forgetCatalog } from './catalog.js';
 
+// The navigation, in order. On phones the bottom bar shows them all when there are
+// at most TABS; otherwise the first TABS-1 and a 更多 button for the rest.
 const NAV = [
-  { id: 'customers', href: '#/customers', icon: 'customers', label: 'nav.customers', perm: 'customer.view' },
+  { id: 'customers', href: '#/customers', icon: 'customers', label: 'nav.customers', tab: 'tab.customers', perm: 'customer.view' },
+  { id: 'opportunities', href: '#/pipeline', icon: 'pipeline', label: 'nav.opportunities', tab: 'tab.opportunities', perm: 'opportunity.view' },
+  { id: 'sales', href: '#/sales', icon: 'sales', label: 'nav.sales', tab: 'tab.sales', perm: 'sale.view' },
+  { id: 'pool', href: '#/pool', icon: 'pool', label: 'nav.pool', tab: 'tab.pool', perm: 'pool.view' },
+  { id: 'duplicates', href: '#/duplicates', icon: 'duplicates', label: 'nav.duplicates', tab: 'tab.duplicates', perm: 'customer.view' },
   { id: 'recycle', href: '#/recycle', icon: 'recycle', label: 'nav.recycle', perm: 'customer.manage' },
   { id: 'users', href: '#/users', icon: 'users', label: 'nav.users', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
+  { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
 ];
+const TABS = 5;
 
 const ROUTES = [
   { re: /^\/login$/, page: loginPage, public: true },
   { re: /^\/customers$/, page: customerListPage, perm: 'customer.view', nav: 'customers' },
   { re: /^\/customers\/new$/, page: customerFormPage, perm: 'customer.create', nav: 'customers' },
+  { re: /^\/customers\/import$/, page: customerImportPage, perm: 'customer.import', nav: 'customers' },
   { re: /^\/customers\/(\d+)$/, page: customerDetailPage, perm: 'customer.view', nav: 'customers' },
   { re: /^\/customers\/(\d+)\/edit$/, page: customerFormPage, perm: 'customer.edit', nav: 'customers' },
   { re: /^\/recycle$/, page: recyclePage, perm: 'customer.manage', nav: 'recycle' },
   { re: /^\/users$/, page: usersPage, perm: 'user.view', nav: 'users' },
   { re: /^\/audit$/, page: auditPage, perm: 'audit.view', nav: 'audit' },
+  { re: /^\/sales$/, page: salesPage, perm: 'sale.view', nav: 'sales' },
+  { re: /^\/sales\/new$/, page: saleFormPage, perm: 'sale.create', nav: 'sales' },
+  { re: /^\/sales\/(\d+)$/, page: saleDetailPage, perm: 'sale.view', nav: 'sales' },
+  { re: /^\/sales\/(\d+)\/edit$/, page: saleFormPage, perm: 'sale.edit', nav: 'sales' },
+  { re: /^\/pipeline$/, page: pipelinePage, perm: 'opportunity.view', nav: 'opportunities', wide: true },
+  { re: /^\/opportunities$/, page: opportunitiesPage, perm: 'opportunity.view', nav: 'opportunities' },
+  { re: /^\/opportunities\/new$/, page: opportunityFormPage, perm: 'opportunity.create', nav: 'opportunities' },
+  { re: /^\/opportunities\/(\d+)$/, page: opportunityDetailPage, perm: 'opportunity.view', nav: 'opportunities' },
+  { re: /^\/opportunities\/(\d+)\/edit$/, page: opportunityFormPage, perm: 'opportunity.edit', nav: 'opportunities' },
+  { re: /^\/pool$/, page: poolPage, perm: 'pool.view', nav: 'pool' },
+  { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
+  { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
 ];
 
 const root = document.getElementById('app');
 let current = null; // {cleanups: [], alive: bool}
+let currentCleanups = []; // the shell's own listeners, dropped at the next render
 
 function homeHref() {
   const first = NAV.find((n) => can(n.perm));
@@ -60,9 +94,12 @@ function simBadge() {
 }
 
 function renderShell(r, params) {
+  for (const fn of currentCleanups) fn();
+  currentCleanups = [];
   const isIn = !!state.me;
   const body = document.body;
   body.classList.toggle('signed-in', isIn);
+  body.classList.toggle('simulated', !!state.simulated);
   const title = h('h1', { class: 'page-title' });
   const back = h('a', { class: 'back-btn', hidden: true, 'aria-label': t('common.back'), 'data-testid': 'back' }, icon('back'));
   const badge = simBadge();
@@ -73,21 +110,43 @@ function renderShell(r, params) {
       langSwitch(),
       isIn ? h('span', { class: 'me-name', 'data-testid': 'me-name' }, state.me.name) : null,
       isIn ? h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'logout', title: t('nav.logout'), 'aria-label': t('nav.logout'), onclick: logout }, icon('logout')) : null));
-  const main = h('main', { class: 'content', id: 'content' });
+  const main = h('main', { class: ['content', r.wide && 'content-wide'], id: 'content' });
   let nav = null;
   if (isIn) {
+    const items = NAV.filter((n) => can(n.perm));
+    const inBar = items.length <= TABS ? items : items.slice(0, TABS - 1);
+    const rest = items.slice(inBar.length);
+    const link = (n) => h('a', {
+      href: n.href, class: ['nav-link', r.nav === n.id && 'active'], 'data-testid': `nav-${n.id}`,
+      'aria-current': r.nav === n.id ? 'page' : null,
+    }, icon(n.icon), h('span', { class: 'nav-text' }, t(n.label)), h('span', { class: 'nav-tab-text' }, t(n.tab || n.label)));
     nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'C'), h('span', { class: 'brand-name' }, t('app.name'))),
-      NAV.filter((n) => can(n.perm)).map((n) => h('a', {
-        href: n.href, class: ['nav-link', r.nav === n.id && 'active'], 'data-testid': `nav-${n.id}`,
-        'aria-current': r.nav === n.id ? 'page' : null,
-      }, icon(n.icon), h('span', null, t(n.label)))));
+      inBar.map(link));
+    if (rest.length) {
+      // Desktop: the rest follow in the side nav. Phone: they open from 更多 above the bar.
+      const panel = h('div', { class: 'nav-more-panel', 'data-testid': 'nav-more-panel' }, rest.map(link));
+      const moreBtn = h('button', {
+        type: 'button', class: ['nav-link', 'nav-more', rest.some((n) => n.id === r.nav) && 'active'], 'data-testid': 'nav-more',
+        'aria-expanded': 'false', 'aria-haspopup': 'true',
+      }, icon('more'), h('span', { class: 'nav-tab-text' }, t('nav.more')));
+      const setOpen = (open) => {
+        nav.classList.toggle('more-open', open);
+        moreBtn.setAttribute('aria-expanded', open ? 'true' : 'false');
+      };
+      moreBtn.addEventListener('click', (e) => { e.stopPropagation(); setOpen(!nav.classList.contains('more-open')); });
+      panel.addEventListener('click', () => setOpen(false));
+      const outside = (e) => { if (!nav.contains(e.target)) setOpen(false); };
+      document.addEventListener('click', outside);
+      currentCleanups.push(() => document.removeEventListener('click', outside));
+      nav.append(moreBtn, panel);
+    }
   }
   replace(root, nav, h('div', { class: 'main-col' }, header, main));
   return {
     main,
     setTitle(s) { title.textContent = s; document.title = `${s} · ${t('app.name')}`; },
-    showSimulated() { badge.hidden = !state.simulated; },
+    showSimulated() { badge.hidden = !state.simulated; body.classList.toggle('simulated', !!state.simulated); },
     setBack(href) { if (href) { back.href = href; back.hidden = false; } else back.hidden = true; },
   };
 }
@@ -160,6 +219,7 @@ async function logout() {
 
 async function switchLang(lang) {
   rememberLang(lang);
+  forgetCatalog();
   try {
     await useLang(lang);
     if (state.me) {

@@ -124,7 +124,95 @@ export function fromLocalInput(value) {
   return new Date(utc).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+// Today's date in the company zone, "YYYY-MM-DD" (sale dates, date filters).
+export function today() {
+  const p = zoneParts(new Date());
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+// The current wall time in the company zone for <input type=datetime-local>.
+export function nowLocalInput() {
+  return toLocalInput(new Date().toISOString());
+}
+
 // ---- misc ----------------------------------------------------------------
+
+// t() with nodes: tn('dup.with', {name: h('a', …)}) → [text, node, text] to append.
+export function tn(key, vars) {
+  const out = [];
+  const s = t(key);
+  let last = 0;
+  s.replace(/\{(\w+)\}/g, (m, k, at) => {
+    out.push(s.slice(last, at));
+    const v = vars && vars[k];
+    out.push(v === undefined || v === null ? m : (v instanceof Node ? v : String(v)));
+    last = at + m.length;
+    return m;
+  });
+  out.push(s.slice(last));
+  return out.filter((x) => x !== '');
+}
+
+// Saves a downloaded blob under its name (export files, templates, error files).
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name || 'download.xlsx', hidden: true });
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(url); a.remove(); }, 30000);
+}
+
+// actionSheet: a list of choices in a modal; resolves the chosen item's value or null.
+// items: [{value, label, sub?, testid?, current?, danger?}]
+export function actionSheet({ title, items, note }) {
+  return new Promise((resolve) => {
+    let answer = null;
+    const m = openModal({
+      title,
+      body: [
+        note ? h('p', { class: 'sheet-note' }, note) : null,
+        h('div', { class: 'sheet-list', role: 'list' }, items.map((it) => h('button', {
+          type: 'button', class: ['sheet-item', it.current && 'is-current', it.danger && 'is-danger'], 'data-testid': it.testid || null,
+          disabled: !!it.disabled, 'aria-current': it.current ? 'true' : null,
+          onclick: () => { answer = it.value; m.close(); },
+        }, h('span', { class: 'sheet-label' }, it.label), it.sub ? h('span', { class: 'sheet-sub' }, it.sub) : null))),
+      ],
+      onClose: () => resolve(answer),
+    });
+  });
+}
+
+// formModal: a form in a modal with 取消 / a primary button (data-testid form-save).
+// submit(form) → true to close; errors are shown by the caller (formError).
+export function formModal({ title, fields, okText, wide, testid, submit, intro, onClose }) {
+  const form = h('form', { class: 'form', novalidate: true, 'data-testid': testid || null },
+    intro || null,
+    h('div', { class: 'form-grid' }, fields),
+    h('div', { class: 'form-error', role: 'alert' }));
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'form-save' }, okText || t('common.save'));
+  const formId = `mf-${Math.random().toString(36).slice(2)}`;
+  form.id = formId;
+  save.setAttribute('form', formId);
+  const m = openModal({
+    title, wide, body: form, onClose,
+    footer: [h('button', { type: 'button', class: 'btn', 'data-testid': 'form-cancel', onclick: () => m.close() }, t('common.cancel')), save],
+  });
+  let busy = false;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (busy) return;
+    clearFieldErrors(form);
+    busy = true;
+    save.disabled = true;
+    try {
+      if (await submit(form)) m.close();
+    } finally {
+      busy = false;
+      save.disabled = false;
+    }
+  });
+  return { form, modal: m };
+}
 
 export function debounce(fn, ms) {
   let timer = 0;

@@ -5,8 +5,9 @@ import { t, has } from '../i18n.js';
 import { can } from '../state.js';
 import { endlessList, fmtTime, fromLocalInput, select, optionLabel, chip } from '../ui.js';
 
-const ACTIONS = ['create', 'update', 'delete', 'restore', 'login', 'logout', 'deactivate', 'activate', 'assign_roles'];
-const ENTITIES = ['customer', 'user', 'session'];
+const ACTIONS = ['create', 'update', 'delete', 'restore', 'login', 'logout', 'deactivate', 'activate', 'assign_roles', 'claim', 'assign', 'release', 'transfer', 'reclaim', 'merge', 'import', 'export'];
+const ENTITIES = ['customer', 'contact', 'followup', 'opportunity', 'sale', 'product', 'pool_rules', 'opportunity_stage', 'user', 'session'];
+const LINKS = { customer: (id) => `#/customers/${id}`, opportunity: (id) => `#/opportunities/${id}`, sale: (id) => `#/sales/${id}` };
 const OPTION_FIELDS = { level: 'levels', status: 'statuses', source: 'sources', industry: 'industries', data_scope: 'data_scopes' };
 
 function label(prefix, key) {
@@ -51,8 +52,8 @@ function entry(e, names) {
         h('span', { class: 'audit-who' }, e.actor_name || t('audit.system')),
         chip(label('audit.action', e.action), `chip-action chip-action-${e.action}`),
         h('span', { class: 'muted' }, label('audit.entity', e.entity)),
-        target ? (e.entity === 'customer' && e.entity_id && e.action !== 'delete'
-          ? h('a', { href: `#/customers/${e.entity_id}`, class: 'audit-target' }, target)
+        target ? (LINKS[e.entity] && e.entity_id && e.action !== 'delete' && e.action !== 'release' && e.action !== 'reclaim'
+          ? h('a', { href: LINKS[e.entity](e.entity_id), class: 'audit-target' }, target)
           : h('span', { class: 'audit-target' }, target)) : null),
       changes.length ? h('ul', { class: 'changes' }, changes.map(([k, c]) => h('li', null,
         h('span', { class: 'change-field' }, fieldLabel(e.entity, k)),

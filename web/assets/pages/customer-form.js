@@ -3,7 +3,7 @@ import { h, replace, icon } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { state, can } from '../state.js';
-import { field, select, toLocalInput, fromLocalInput, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog } from '../ui.js';
+import { field, select, toLocalInput, fromLocalInput, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog, tn, showError } from '../ui.js';
 
 const MAX_TAGS = 10;
 
@@ -39,6 +39,21 @@ function tagInput(initial) {
   input.addEventListener('blur', () => { if (input.value.trim()) { addFrom(input.value); input.value = ''; } });
   draw();
   return { box, input, value: () => { if (input.value.trim()) { addFrom(input.value); input.value = ''; } return [...tags]; } };
+}
+
+// The notice for a 409 duplicate (error.detail.duplicate, docs/api-pool.md): who has the
+// existing customer, with a link when the person may open it.
+export function duplicateNotice(d) {
+  const name = d.visible && d.name
+    ? h('a', { href: d.in_pool ? `#/pool?q=${encodeURIComponent(d.name)}` : `#/customers/${d.id}`, 'data-testid': 'duplicate-link' }, d.name)
+    : null;
+  let text;
+  if (d.in_pool) text = name ? tn('dup.in_pool', { name }) : tn('dup.in_pool_hidden');
+  else if (name) text = tn('dup.with_owner', { name, owner: d.owner_name || t('common.unknown') });
+  else text = tn('dup.hidden', { owner: d.owner_name || t('common.unknown') });
+  const why = d.match === 'phone' ? t('dup.match_phone') : t('dup.match_name');
+  return h('div', { class: 'notice notice-warn', role: 'alert', 'data-testid': 'duplicate-notice' },
+    h('strong', null, why), ' ', text);
 }
 
 function optSelect(kind, value) {
@@ -121,7 +136,9 @@ export async function customerFormPage(ctx) {
   }
 
   const saveBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'form-save' }, t('common.save'));
+  const dupBox = h('div', { class: 'dup-box' });
   const form = h('form', { class: 'card form', novalidate: true, 'data-testid': 'customer-form' },
+    dupBox,
     h('div', { class: 'form-grid' },
       field('name', t('customer.name'), inputs.name, { required: true }),
       field('phone', t('customer.phone'), inputs.phone, { hint: t('customer.phone_hint') }),
@@ -145,6 +162,7 @@ export async function customerFormPage(ctx) {
     e.preventDefault();
     if (saving) return;
     clearFieldErrors(form);
+    dupBox.replaceChildren();
     const v = collect();
     if (!v.name) { showFieldErrors(form, { name: t('customer.name_required') }); return; }
     let body;
@@ -168,7 +186,13 @@ export async function customerFormPage(ctx) {
       toast(t('form.saved'), 'success');
       ctx.go(`#/customers/${saved && saved.id ? saved.id : id}`);
     } catch (err) {
-      if (err.status === 409 && editing && !err.fields) {
+      const dup = err.status === 409 && err.detail && err.detail.duplicate;
+      if (dup) {
+        dupBox.replaceChildren(duplicateNotice(dup));
+        showFieldErrors(form, { [dup.match === 'phone' ? 'phone' : 'name']: err.message });
+        dupBox.scrollIntoView({ block: 'center', behavior: 'smooth' });
+        showError(err);
+      } else if (err.status === 409 && editing && !err.fields) {
         const reload = await confirmDialog({ title: t('customer.conflict_title'), message: t('customer.conflict_text'), okText: t('customer.conflict_reload') });
         if (reload && ctx.alive()) ctx.rerender();
       } else formError(form, err);

@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { state, can } from '../state.js';
 import { debounce, endlessList, fmtTime, optionLabel, optionIndex, chip, select } from '../ui.js';
+import { exportFile } from './export.js';
 
 // Kept while the same person has the app open, so coming back from a customer shows the same list.
 const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', sort: '-updated_at' };
@@ -129,19 +130,26 @@ export async function customerListPage(ctx) {
   replace(ctx.main,
     h('div', { class: 'toolbar' },
       h('div', { class: 'search-wrap' }, icon('search', 'search-icon'), search),
+      can('customer.import') ? h('a', { class: 'btn', href: '#/customers/import', 'data-testid': 'customer-import', title: t('import.action') }, icon('upload'), h('span', null, t('import.action'))) : null,
+      can('customer.export') ? h('button', {
+        type: 'button', class: 'btn', 'data-testid': 'customer-export', title: t('export.action'),
+        onclick: (e) => exportFile(e.currentTarget, '/customers/export', currentQuery()),
+      }, icon('download'), h('span', null, t('export.action'))) : null,
       can('customer.create') ? h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-testid': 'customer-add' }, icon('plus'), h('span', null, t('customer.add'))) : null),
     details,
     h('div', { class: 'list-head' }, total, hint),
     listBox);
 
+  function currentQuery() {
+    const query = { sort: filters.sort };
+    for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id']) if (filters[k]) query[k] = filters[k];
+    return query;
+  }
+
   const list = endlessList({
     ctx, container: listBox,
     emptyText: t('customer.empty'),
-    fetchPage: (page, pageSize) => {
-      const query = { page, page_size: pageSize, sort: filters.sort };
-      for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id']) if (filters[k]) query[k] = filters[k];
-      return api('GET', '/customers', { query });
-    },
+    fetchPage: (page, pageSize) => api('GET', '/customers', { query: { ...currentQuery(), page, page_size: pageSize } }),
     renderItem: customerRow,
     onTotal: (n) => { total.textContent = t('list.total', { n }); },
   });
