@@ -86,11 +86,11 @@ func (s *Service) Pipeline(ctx context.Context, a *auth.Actor, f PipelineFilter)
 	for _, st := range board {
 		switch st.Kind {
 		case KindWon:
-			p.Won = Closed{Stage: st, Sums: sums[st.ID]}
+			p.Won = Closed{Stage: st, Sums: sumsOf(sums, st.ID)}
 		case KindLost:
-			p.Lost = Closed{Stage: st, Sums: sums[st.ID]}
+			p.Lost = Closed{Stage: st, Sums: sumsOf(sums, st.ID)}
 		default:
-			col := Column{Stage: st, Sums: sums[st.ID], Items: []Opportunity{}}
+			col := Column{Stage: st, Sums: sumsOf(sums, st.ID), Items: []Opportunity{}}
 			if col.Count > 0 {
 				flt := Filter{StageID: st.ID, OwnerID: f.OwnerID, DepartmentID: f.DepartmentID, Page: 1, PageSize: f.PerStage}
 				if col.Items, err = s.store.Cards(ctx, a, flt); err != nil {
@@ -101,6 +101,16 @@ func (s *Service) Pipeline(ctx context.Context, a *auth.Actor, f PipelineFilter)
 		}
 	}
 	return p, nil
+}
+
+// sumsOf is a stage's sums; a stage with no opportunities shows zeros
+// formatted like any other amount ("0.00"), not empty strings.
+func sumsOf(m map[int64]Sums, stageID int64) Sums {
+	if s, ok := m[stageID]; ok {
+		return s
+	}
+	zero := product.FormatFen(0)
+	return Sums{Amount: zero, WeightedAmount: zero}
 }
 
 // sums is the per-stage aggregate for the Actor's scope and the filter.

@@ -137,7 +137,8 @@ func (s *Service) Claim(ctx context.Context, a *auth.Actor, id int64) (*customer
 		if until := cooldownUntil(rules, info, a.UserID); until != nil && now.Before(*until) {
 			left := int(until.Sub(now)/day) + 1
 			return &errs.Error{Kind: errs.KindConflict, Key: "pool.cooldown",
-				Args: map[string]any{"days": rules.ClaimCooldownDays, "left": left}}
+				Args:   map[string]any{"days": rules.ClaimCooldownDays, "left": left},
+				Detail: map[string]any{"claimable_from": until.UTC().Format(time.RFC3339)}}
 		}
 		if err := s.checkCap(ctx, tx, rules, a, 1, ""); err != nil {
 			return err

@@ -99,8 +99,14 @@ func TestPoolHTTP(t *testing.T) {
 			if st := s2.Do("GET", "/api/v1/pool?level=vip", nil, &e); st != 400 || e.Error.Fields["level"] == "" {
 				t.Fatalf("pool list bad level: %d %+v", st, e)
 			}
-			if st := s1.Do("POST", fmt.Sprintf("/api/v1/pool/%d/claim", x.ID), nil, &e); st != 409 || e.Error.Code != "conflict" {
-				t.Fatalf("claim in cooldown: %d %+v", st, e)
+			var cool struct {
+				Error struct {
+					Code   string         `json:"code"`
+					Detail map[string]any `json:"detail"`
+				} `json:"error"`
+			}
+			if st := s1.Do("POST", fmt.Sprintf("/api/v1/pool/%d/claim", x.ID), nil, &cool); st != 409 || cool.Error.Code != "conflict" || cool.Error.Detail["claimable_from"] == nil {
+				t.Fatalf("claim in cooldown: %d %+v", st, cool)
 			}
 			var claimed customerJSON
 			if st := s2.Do("POST", fmt.Sprintf("/api/v1/pool/%d/claim", x.ID), nil, &claimed); st != 200 || claimed.OwnerName != "刘洋" {

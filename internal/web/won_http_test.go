@@ -50,3 +50,18 @@ func TestWinningMakesTheCustomerADeal(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyPipelineShowsZeros: a stage without opportunities reports its
+// amounts as "0.00", like every other amount.
+func TestEmptyPipelineShowsZeros(t *testing.T) {
+	srv := apptest.Start(t)
+	var p pipelineJSON
+	if st := srv.Login(t, "sim_s2").Do("GET", "/api/v1/pipeline", nil, &p); st != 200 || len(p.Columns) == 0 {
+		t.Fatalf("pipeline: %d %+v", st, p)
+	}
+	for _, col := range p.Columns {
+		if col.Count != 0 || col.WeightedAmount != "0.00" {
+			t.Errorf("empty column %s: count %d weighted %q", col.Stage.Code, col.Count, col.WeightedAmount)
+		}
+	}
+}
