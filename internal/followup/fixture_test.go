@@ -8,7 +8,9 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/followup"
+	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
 )
@@ -37,6 +39,20 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	return &fixture{t: t, ctx: ctx, db: db, loader: loader,
 		customers: customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db)),
 		followups: followup.NewService(db)}
+}
+
+// opportunity creates an opportunity on a customer (for follow-ups that
+// link one).
+func (f *fixture) opportunity(a *auth.Actor, customerID int64) int64 {
+	f.t.Helper()
+	cs := customer.NewStore(f.db)
+	deals := deal.NewService(f.db, cs, f.loader, sale.NewService(f.db, cs, f.loader, time.UTC))
+	title := "跟进关联的机会"
+	o, err := deals.Create(f.ctx, a, deal.Input{CustomerID: &customerID, Title: &title})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return o.ID
 }
 
 // actor loads a simulated person by DingTalk userid ("sim_s1").

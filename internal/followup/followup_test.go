@@ -24,15 +24,16 @@ func TestFollowupFieldsAndTimeline(t *testing.T) {
 		s1 := f.actor("sim_s1")
 		cu := f.customer(s1, "时间线客户")
 		when := time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC)
+		oppID := f.opportunity(s1, cu.ID)
 		fu, err := f.followups.Create(f.ctx, s1, followup.Input{CustomerID: &cu.ID, FollowedAt: ptr("2026-03-02T09:30:00+08:00"),
 			Method: ptr("visit"), Content: ptr("  上门演示了新版本  "), Result: ptr("客户满意"), NextStep: ptr("发报价单"),
 			NextFollowAt:  followup.Opt[string]{Set: true, Value: ptr("2026-03-05T10:00:00+08:00")},
-			OpportunityID: followup.Opt[int64]{Set: true, Value: ptr(int64(42))}})
+			OpportunityID: followup.Opt[int64]{Set: true, Value: &oppID}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !fu.FollowedAt.Equal(when) || fu.Content != "上门演示了新版本" || fu.OwnerID != s1.UserID || fu.OwnerName != "王芳" ||
-			fu.DepartmentID != s1.PrimaryDeptID || fu.CustomerName != "时间线客户" || *fu.OpportunityID != 42 || fu.Version != 1 {
+			fu.DepartmentID != s1.PrimaryDeptID || fu.CustomerName != "时间线客户" || *fu.OpportunityID != oppID || fu.Version != 1 {
 			t.Fatalf("created: %+v", fu)
 		}
 		edited, err := f.followups.Update(f.ctx, s1, fu.ID, followup.Input{Version: ptr(1), Result: ptr("客户要求降价"),

@@ -76,6 +76,9 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Followu
 		if err := s.checkCustomer(ctx, tx, a, &v, in.CustomerID, f); err != nil {
 			return err
 		}
+		if err := checkOpportunity(ctx, tx, &v, f); err != nil {
+			return err
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -115,6 +118,22 @@ func (s *Service) checkCustomer(ctx context.Context, x sqlx.QueryerContext, a *a
 	return nil
 }
 
+// checkOpportunity makes sure a linked opportunity is a live one of the
+// follow-up's own customer (which the person can see, so the opportunity
+// is theirs to link).
+func checkOpportunity(ctx context.Context, x sqlx.QueryerContext, v *errs.Invalid, f *Followup) error {
+	if f.OpportunityID == nil || v.Has("opportunity_id") || v.Has("customer_id") {
+		return nil
+	}
+	var customerID int64
+	err := sqlx.GetContext(ctx, x, &customerID, "SELECT customer_id FROM opportunities WHERE id = ? AND deleted_at IS NULL", *f.OpportunityID)
+	if store.IsNoRows(err) || err == nil && customerID != f.CustomerID {
+		v.Add("opportunity_id", "followup.opportunity_other")
+		return nil
+	}
+	return err
+}
+
 // Update applies a partial edit if the Actor saw the latest version.
 func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input) (*Followup, error) {
 	if err := a.Require(PermEdit); err != nil {
@@ -134,6 +153,9 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		}
 		now := store.Now()
 		apply(&v, f, in, now)
+		if err := checkOpportunity(ctx, tx, &v, f); err != nil {
+			return err
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}

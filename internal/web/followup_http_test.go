@@ -165,6 +165,13 @@ func TestFollowupBadInputHTTP(t *testing.T) {
 			if st := s1.Do("DELETE", fmt.Sprintf("/api/v1/customers/%d", gone), nil, nil); st != 204 {
 				t.Fatal(st)
 			}
+			other := newCustomerAs(t, s1, "别的客户")
+			var otherOpp struct {
+				ID int64 `json:"id"`
+			}
+			if st := s1.Do("POST", "/api/v1/opportunities", map[string]any{"customer_id": other, "title": "别人的机会"}, &otherOpp); st != 201 {
+				t.Fatalf("opportunity: %d", st)
+			}
 			at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
 			body := func(kv ...any) map[string]any {
 				b := map[string]any{"customer_id": cid, "followed_at": at, "method": "phone", "content": "正常"}
@@ -188,6 +195,8 @@ func TestFollowupBadInputHTTP(t *testing.T) {
 				{"unknown field", body("customer", cid), "customer"},
 				{"opportunity not positive", body("opportunity_id", 0), "opportunity_id"},
 				{"opportunity wrong type", body("opportunity_id", "x"), "opportunity_id"},
+				{"opportunity unknown", body("opportunity_id", 999999), "opportunity_id"},
+				{"another customer's opportunity", body("opportunity_id", otherOpp.ID), "opportunity_id"},
 			}
 			n := func() (followups, audits, version int) {
 				db := srv.App.DB
