@@ -31,6 +31,7 @@ Commands:
   serve            run the CRM (the default)   flags: --config FILE, --migrate
   migrate up       apply pending schema migrations
   migrate status   list migrations and whether each is applied
+  sync-org         sync departments and people from DingTalk now (with progress)
   jobs list        list the jobs that can be run once by hand
   jobs run NAME    run one job now (e.g. pool-reclaim)
   version          print the version
@@ -121,6 +122,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			mode = "simulated DingTalk organization (模拟钉钉组织)"
 		}
 		fmt.Fprintf(stdout, "CRM listening on http://%s  (%s, %s)\n", addr, cfg.Database.Driver, mode)
+		if cfg.Simulated() {
+			// The fake DingTalk pushes its organization's changes to this
+			// server's own event endpoint, as DingTalk would.
+			if err := a.SubscribeFakeEvents("http://" + addr); err != nil {
+				log.Warn("simulated DingTalk events not subscribed", "err", err)
+			}
+		}
 	})
 }
 

@@ -228,6 +228,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 
 // Close releases the database and kv connections.
 func (a *App) Close() {
+	// Background work (event worker, running syncs) ends before the database
+	// it writes to closes.
+	if a.OrgSync != nil {
+		a.OrgSync.Close()
+	}
 	if a.FakeDingTalk != nil {
 		a.FakeDingTalk.Close()
 	}

@@ -87,7 +87,7 @@ func containsID(ids []int64, id int64) bool {
 	return false
 }
 
-// fetchFull reads the whole organization. report is called as it goes.
+// fetchFull reads the whole organization, counting its progress in cnt.
 func (s *Service) fetchFull(ctx context.Context, cnt *fetchCounters) (*Snapshot, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	found := newDeptQueue()
@@ -138,14 +138,11 @@ func wrap(what string, err error) error {
 // the level's departments read side by side, and queues every department
 // (the root first) for its member listing as soon as it is known.
 func (s *Service) walk(ctx context.Context, found *deptQueue, cnt *fetchCounters) ([]Dept, error) {
-	send := func(id int64) error {
+	send := func(id int64) {
 		cnt.found.Add(1)
 		found.push(id)
-		return nil
 	}
-	if err := send(dingtalk.RootDeptID); err != nil {
-		return nil, err
-	}
+	send(dingtalk.RootDeptID)
 	var all []Dept
 	seen := map[int64]bool{dingtalk.RootDeptID: true}
 	level := []int64{dingtalk.RootDeptID}
@@ -166,9 +163,7 @@ func (s *Service) walk(ctx context.Context, found *deptQueue, cnt *fetchCounters
 			}
 		}
 		for _, id := range next {
-			if err := send(id); err != nil {
-				return nil, err
-			}
+			send(id)
 		}
 		level = next
 	}

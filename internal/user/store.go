@@ -188,7 +188,7 @@ func (s *Store) Departments(ctx context.Context) ([]Department, error) {
 	err := s.db.SelectContext(ctx, &out, `SELECT d.id, d.name, d.parent_id, d.dingtalk_id,
 		(SELECT COUNT(*) FROM user_departments ud JOIN users u ON u.id = ud.user_id
 		 WHERE ud.department_id = d.id AND u.active = 1) AS member_count
-		FROM departments d ORDER BY d.sort_order, d.id`)
+		FROM departments d WHERE d.removed_at IS NULL ORDER BY d.sort_order, d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("user: departments: %w", err)
 	}
@@ -207,10 +207,15 @@ func (s *Store) Roles(ctx context.Context) ([]Role, error) {
 	return out, nil
 }
 
-// countExisting returns how many of ids exist in table.
+// countExisting returns how many of ids exist in table (departments
+// removed in DingTalk do not count: nobody may be put into one).
 func (s *Store) countExisting(ctx context.Context, table string, ids []int64) (int, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, "SELECT COUNT(*) FROM "+table+" WHERE id IN ("+store.Placeholders(len(ids))+")", store.Int64Args(ids)...)
+	live := ""
+	if table == "departments" {
+		live = " AND removed_at IS NULL"
+	}
+	err := s.db.GetContext(ctx, &n, "SELECT COUNT(*) FROM "+table+" WHERE id IN ("+store.Placeholders(len(ids))+")"+live, store.Int64Args(ids)...)
 	return n, err
 }
 
