@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/dingcrm/crm/internal/dtcalls"
 	"strconv"
 
 	"github.com/dingcrm/crm/dingtalk"
@@ -28,6 +29,7 @@ func (a *App) openDingTalk() error {
 			OAPIBaseURL: d.OAPIBaseURL, APIBaseURL: d.APIBaseURL, LoginBaseURL: d.LoginBaseURL}
 	}
 	opts.KV = a.KV
+	opts.Counter = dtcalls.New(a.DB)
 	opts.QPS = a.cfg.DingTalk.QPS
 	opts.Logger = a.log
 	c, err := dingtalk.New(opts)
