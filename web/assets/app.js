@@ -23,6 +23,7 @@ import { poolPage } from './pages/pool.js';
 import { poolRulesPage } from './pages/pool-rules.js';
 import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
+import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
 import { forgetCatalog } from './catalog.js';
 
 // The navigation, in order. On phones the bottom bar shows them all when there are
@@ -35,6 +36,7 @@ const NAV = [
   { id: 'duplicates', href: '#/duplicates', icon: 'duplicates', label: 'nav.duplicates', tab: 'tab.duplicates', perm: 'customer.view' },
   { id: 'recycle', href: '#/recycle', icon: 'recycle', label: 'nav.recycle', perm: 'customer.manage' },
   { id: 'users', href: '#/users', icon: 'users', label: 'nav.users', perm: 'user.view' },
+  { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
 ];
@@ -62,6 +64,7 @@ const ROUTES = [
   { re: /^\/pool$/, page: poolPage, perm: 'pool.view', nav: 'pool' },
   { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
   { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
+  { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
 ];
 
 const root = document.getElementById('app');
@@ -119,7 +122,7 @@ function renderShell(r, params) {
     const link = (n) => h('a', {
       href: n.href, class: ['nav-link', r.nav === n.id && 'active'], 'data-testid': `nav-${n.id}`,
       'aria-current': r.nav === n.id ? 'page' : null,
-    }, icon(n.icon), h('span', { class: 'nav-text' }, t(n.label)), h('span', { class: 'nav-tab-text' }, t(n.tab || n.label)));
+    }, n.iconEl ? n.iconEl() : icon(n.icon), h('span', { class: 'nav-text' }, t(n.label)), h('span', { class: 'nav-tab-text' }, t(n.tab || n.label)));
     nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'C'), h('span', { class: 'brand-name' }, t('app.name'))),
       inBar.map(link));
