@@ -11,8 +11,9 @@ import (
 	"github.com/dingcrm/crm/internal/store"
 )
 
-const syncCols = `SELECT id, origin, started_by, status, phase, done, total, calls, summary, error,
-	started_at, updated_at, finished_at FROM org_syncs`
+const syncCols = `SELECT s.id, s.origin, s.started_by, COALESCE(u.name, '') AS started_by_name, s.status, s.phase,
+	s.done, s.total, s.calls, s.summary, s.error, s.started_at, s.updated_at, s.finished_at
+	FROM org_syncs s LEFT JOIN users u ON u.id = s.started_by`
 
 func (s *Service) insertSync(ctx context.Context, o RunOptions) (int64, error) {
 	var by int64
@@ -70,7 +71,7 @@ func (s *Service) show(x *Sync) {
 
 func (s *Service) get(ctx context.Context, id int64) (*Sync, error) {
 	var x Sync
-	err := s.db.GetContext(ctx, &x, syncCols+" WHERE id = ?", id)
+	err := s.db.GetContext(ctx, &x, syncCols+" WHERE s.id = ?", id)
 	if store.IsNoRows(err) {
 		return nil, ErrSyncNotFound
 	}
@@ -105,7 +106,7 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, page, size int) ([]Sy
 		return nil, 0, fmt.Errorf("orgsync: count syncs: %w", err)
 	}
 	out := []Sync{}
-	if err := s.db.SelectContext(ctx, &out, syncCols+" ORDER BY id DESC LIMIT ? OFFSET ?", size, (page-1)*size); err != nil {
+	if err := s.db.SelectContext(ctx, &out, syncCols+" ORDER BY s.id DESC LIMIT ? OFFSET ?", size, (page-1)*size); err != nil {
 		return nil, 0, fmt.Errorf("orgsync: list syncs: %w", err)
 	}
 	for i := range out {

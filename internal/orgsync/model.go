@@ -166,20 +166,22 @@ func (s *Summary) Changed() bool {
 
 // Sync is one full sync as the history shows it.
 type Sync struct {
-	ID         int64      `json:"id" db:"id"`
-	Origin     string     `json:"origin" db:"origin"`
-	StartedBy  int64      `json:"started_by" db:"started_by"`
-	Status     string     `json:"status" db:"status"`
-	Phase      string     `json:"phase" db:"phase"`
-	Done       int        `json:"done" db:"done"`
-	Total      int        `json:"total" db:"total"`
-	Calls      int        `json:"calls" db:"calls"`
-	Summary    *Summary   `json:"summary" db:"-"`
-	RawSummary string     `json:"-" db:"summary"`
-	Error      string     `json:"error" db:"error"`
-	StartedAt  time.Time  `json:"started_at" db:"started_at"`
-	UpdatedAt  time.Time  `json:"updated_at" db:"updated_at"`
-	FinishedAt *time.Time `json:"finished_at" db:"finished_at"`
+	ID        int64  `json:"id" db:"id"`
+	Origin    string `json:"origin" db:"origin"`
+	StartedBy int64  `json:"started_by" db:"started_by"`
+	// StartedByName names the admin who started it (kept after they leave).
+	StartedByName string     `json:"started_by_name" db:"started_by_name"`
+	Status        string     `json:"status" db:"status"`
+	Phase         string     `json:"phase" db:"phase"`
+	Done          int        `json:"done" db:"done"`
+	Total         int        `json:"total" db:"total"`
+	Calls         int        `json:"calls" db:"calls"`
+	Summary       *Summary   `json:"summary" db:"-"`
+	RawSummary    string     `json:"-" db:"summary"`
+	Error         string     `json:"error" db:"error"`
+	StartedAt     time.Time  `json:"started_at" db:"started_at"`
+	UpdatedAt     time.Time  `json:"updated_at" db:"updated_at"`
+	FinishedAt    *time.Time `json:"finished_at" db:"finished_at"`
 }
 
 // Progress is a running sync's position, reported to a progress bar.

@@ -20,6 +20,7 @@ type syncJSON struct {
 	Total   int              `json:"total"`
 	Summary *orgsync.Summary `json:"summary"`
 	Error   string           `json:"error"`
+	ByName  string           `json:"started_by_name"`
 }
 
 type treeDeptJSON struct {
@@ -116,7 +117,8 @@ func TestOrgSyncHTTP(t *testing.T) {
 			fmt.Sscanf(resp.Header.Get("Location"), "/api/v1/org/sync/%d", &loc)
 			started = waitSync(t, admin, loc)
 			if started.Status != "done" || started.Phase != "done" || started.Summary == nil ||
-				started.Summary.People != 12 || started.Summary.Changed() || started.Done != started.Total || started.Total != 5 {
+				started.Summary.People != 12 || started.Summary.Changed() || started.Done != started.Total || started.Total != 5 ||
+				started.ByName != "陈静" {
 				t.Fatalf("finished sync: %+v", started)
 			}
 
