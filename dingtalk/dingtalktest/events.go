@@ -33,8 +33,9 @@ type PushedEvent struct {
 	DeptIDs   []int64
 	Payload   []byte // the plaintext JSON before encryption
 	At        time.Time
-	Delivered bool   // the callback answered the sealed "success"
+	Delivered bool   // the callback answered the sealed "success" (Stream: the client acknowledged it)
 	Err       string // why not
+	Stream    bool   // sent over Stream mode (stream.go), not the HTTP callback
 }
 
 // SetCallback sets (or, with nil, removes) the event subscription.
@@ -83,6 +84,9 @@ func (s *Server) push(e orgEvent) {
 	s.mu.Unlock()
 	at := s.Now()
 	pe := PushedEvent{Type: e.Type, EventID: newID(32), UserIDs: e.UserIDs, DeptIDs: e.DeptIDs, At: at}
+	if !s.pushStream(e, pe) {
+		return // Stream mode took it
+	}
 	pe.Payload = s.payload(e, pe.EventID, at, cb != nil && cb.LegacyFields)
 	if cb == nil {
 		pe.Err = "no callback configured"
@@ -104,7 +108,7 @@ func (s *Server) RedeliverFailed() int {
 	cb := s.callback
 	var idx []int
 	for i, e := range s.events {
-		if !e.Delivered {
+		if !e.Delivered && !e.Stream {
 			idx = append(idx, i)
 		}
 	}

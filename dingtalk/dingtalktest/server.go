@@ -102,6 +102,7 @@ type Server struct {
 	todoSrc  map[string]bool
 	events   []PushedEvent
 	callback *Callback
+	stream   streamFake // Stream mode (stream.go); its own lock
 
 	fmu        sync.Mutex // faults and counters
 	faults     map[string][]fault
@@ -217,8 +218,11 @@ func (s *Server) URL() string { return s.ts.URL }
 // Handler returns the fake's HTTP handler, for mounting it elsewhere.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+// Close stops the server (and its Stream connections).
+func (s *Server) Close() {
+	s.closeStream()
+	s.ts.Close()
+}
 
 // AppKey, AppSecret, CorpID and AgentID return the fake app's credentials.
 func (s *Server) AppKey() string    { return s.opts.AppKey }
@@ -484,6 +488,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1.0/robot/groupMessages/send", dingtalk.APIRobotGroupSend, newStyle, authApp, s.robotGroupSend)
 
 	s.handle("POST /v1.0/todo/users/{unionId}/tasks", dingtalk.APITodoCreate, newStyle, authApp, s.createTodo)
+	s.streamRoutes()
 }
 
 // Endpoints lists the method and path of every endpoint the fake speaks.
@@ -511,6 +516,8 @@ func Endpoints() []string {
 		"POST /v1.0/robot/oToMessages/batchSend",
 		"POST /v1.0/robot/groupMessages/send",
 		"POST /v1.0/todo/users/{unionId}/tasks",
+		"POST /v1.0/gateway/connections/open (Stream mode)",
+		"GET  /connect?ticket= (Stream mode WebSocket)",
 	}
 }
 

@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.Close()
 		return nil, err
 	}
+	a.startStream() // dingtalk.transport stream (stream.go); App.Close stops it with OrgSync
 	return a, nil
 }
 

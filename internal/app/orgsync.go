@@ -30,9 +30,6 @@ func (a *App) openOrgSync() error {
 			token, key = hex.EncodeToString(b), dingtalk.GenerateAESKey()
 		}
 	}
-	if d.Transport == "stream" {
-		a.log.Warn("dingtalk.transport stream is not implemented yet: contact events arrive only over HTTP at /dingtalk/events; run `crm sync-org` (or the sync button) to catch up")
-	}
 	loader := auth.NewLoader(a.DB)
 	svc, err := orgsync.New(orgsync.Deps{
 		DB: a.DB, DingTalk: a.DingTalk, KV: a.KV,
