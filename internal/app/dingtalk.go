@@ -1,7 +1,10 @@
 package app
 
 import (
+	"context"
+
 	"fmt"
+	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/dtcalls"
 	"strconv"
 
@@ -30,6 +33,7 @@ func (a *App) openDingTalk() error {
 	}
 	opts.KV = a.KV
 	opts.Counter = dtcalls.New(a.DB)
+	opts.OnAlert = a.dingTalkAlert
 	opts.QPS = a.cfg.DingTalk.QPS
 	opts.Logger = a.log
 	c, err := dingtalk.New(opts)
@@ -38,4 +42,24 @@ func (a *App) openDingTalk() error {
 	}
 	a.DingTalk = c
 	return nil
+}
+
+// dingTalkAlert puts what an admin must act on (the monthly call quota spent,
+// this server's IP banned) into the operation log, where admins look, and
+// the error log. It runs in its own goroutine: the client must not block.
+func (a *App) dingTalkAlert(ctx context.Context, al dingtalk.Alert) {
+	a.log.Error("dingtalk alert: an admin must act", "kind", al.Kind, "api", al.API, "err", al.Err)
+	go func() {
+		detail := ""
+		if al.Err != nil {
+			detail = al.Err.Error()
+		}
+		err := audit.Record(context.WithoutCancel(ctx), a.DB, audit.Who{Name: "system"}, audit.Entry{
+			Action: "alert", Entity: "dingtalk", EntityName: string(al.Kind),
+			Changes: map[string]audit.Change{"api": {New: al.API}, "error": {New: detail}},
+		})
+		if err != nil {
+			a.log.Error("dingtalk alert not recorded", "err", err)
+		}
+	}()
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,6 +269,17 @@ func TestLeaverEventHTTP(t *testing.T) {
 			if n := count(t, srv, "SELECT COUNT(*) FROM org_handoffs WHERE leaver_id = ? AND to_user_id = ? AND customers = ?",
 				leaver, mgr, len(customers)); n != 1 {
 				t.Error("the handover is not recorded for notification")
+			}
+			// The manager is told, by a DingTalk work notice naming the leaver.
+			told := false
+			for _, d := range fake.DeliveriesTo("sim_mgr1") {
+				told = told || strings.Contains(d.Text, "王芳") && strings.Contains(d.Text, "交接")
+			}
+			if !told {
+				t.Errorf("sim_mgr1 was not told of the handover: %+v", fake.DeliveriesTo("sim_mgr1"))
+			}
+			if n := count(t, srv, "SELECT COUNT(*) FROM org_handoffs WHERE leaver_id = ? AND notified_at IS NOT NULL", leaver); n != 1 {
+				t.Error("the handover is not marked notified")
 			}
 			// The manager sees the customers now.
 			mgrClient := srv.Login(t, "sim_mgr1")
