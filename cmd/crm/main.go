@@ -29,11 +29,13 @@ const usage = `Usage: crm [command] [flags]
 
 Commands:
   serve            run the CRM (the default)   flags: --config FILE, --migrate
-  migrate up       apply pending schema migrations
+  migrate up       apply pending schema migrations (backs up first; --no-backup to skip)
   migrate status   list migrations and whether each is applied
   sync-org         sync departments and people from DingTalk now (with progress)
   jobs list        list the jobs that can be run once by hand
   jobs run NAME    run one job now (e.g. pool-reclaim)
+  backup -o FILE   write a portable archive of all data (while serving)
+  restore FILE     load an archive into an empty database  flags: --force, --to-driver, --to-dsn, --to-data-dir
   version          print the version
 
 Configuration: defaults run with no file; a YAML file (--config, see
@@ -54,6 +56,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runJobs(args, stdout, stderr)
 	case "sync-org":
 		return syncOrg(args, stdout, stderr)
+	case "backup":
+		return backupCmd(args, stdout, stderr)
+	case "restore":
+		return restoreCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "crm", app.Version)
 		return nil
@@ -133,7 +139,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 func migrate(args []string, stdout, stderr io.Writer) error {
-	cfg, _, rest, err := load("migrate", args, stderr, nil)
+	var noBackup bool
+	if len(args) > 1 && (args[0] == "up" || args[0] == "status") {
+		// Flags may follow the action: `crm migrate up --no-backup`.
+		args = append(append([]string{}, args[1:]...), args[0])
+	}
+	cfg, _, rest, err := load("migrate", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&noBackup, "no-backup", false, "migrate up without the pre-migrate backup")
+	})
 	if err != nil {
 		return err
 	}
@@ -147,6 +160,13 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 	if rest[0] == "up" {
+		if pending, err := db.CheckSchema(ctx); err != nil {
+			return err
+		} else if pending > 0 && !noBackup {
+			if err := preMigrateBackup(ctx, cfg, db, stdout, stderr); err != nil {
+				return err
+			}
+		}
 		n, err := db.MigrateUp(ctx)
 		if err != nil {
 			return err
