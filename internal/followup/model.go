@@ -4,7 +4,7 @@
 package followup
 
 import (
-	"encoding/json"
+	"github.com/dingcrm/crm/internal/patch"
 	"time"
 
 	"github.com/dingcrm/crm/internal/auth"
@@ -60,25 +60,7 @@ func (f *Followup) auditFields() map[string]any {
 }
 
 // Opt is a field that can be absent, null (clear it) or a value.
-type Opt[T any] struct {
-	Set   bool
-	Value *T
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (o *Opt[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Value = nil
-		return nil
-	}
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	o.Value = &v
-	return nil
-}
+type Opt[T any] = patch.Opt[T]
 
 // Input is a create or a partial edit: nil fields are left as they are.
 // Times are RFC 3339 text, parsed during validation so a malformed time is
