@@ -31,6 +31,7 @@ import (
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
@@ -163,6 +164,7 @@ func (a *App) wire() error {
 		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
+		Roles:     role.NewService(a.DB),
 		Contacts:  contact.NewService(a.DB, customer.NewStore(a.DB)),
 		Followups: followup.NewService(a.DB),
 		Products:  product.NewService(a.DB),

@@ -54,7 +54,7 @@ type Entry struct {
 	Changes    map[string]Change
 }
 
-// Record writes e inside tx, taking IP and request id from ctx.
+// Record writes e inside tx, taking IP, request id and user agent from ctx.
 func Record(ctx context.Context, tx sqlx.ExtContext, who Who, e Entry) error {
 	meta := reqctx.From(ctx)
 	changes := "{}"
@@ -66,10 +66,11 @@ func Record(ctx context.Context, tx sqlx.ExtContext, who Who, e Entry) error {
 		changes = string(b)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log
-		(at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		store.Now(), who.ID, who.Name, e.Action, e.Entity, e.EntityID, truncate(e.EntityName, 200), e.CustomerID,
-		changes, truncate(meta.IP, 64), truncate(meta.RequestID, 64))
+		changes, truncate(meta.IP, 64), truncate(meta.RequestID, 64),
+		truncate(meta.UserAgent, 255))
 	if err != nil {
 		return fmt.Errorf("audit: record %s %s: %w", e.Action, e.Entity, err)
 	}

@@ -21,7 +21,7 @@ func RecordBatch(ctx context.Context, tx sqlx.ExtContext, who Who, entries []Ent
 	now := store.Now()
 	for len(entries) > 0 {
 		n := min(perInsert, len(entries))
-		args := make([]any, 0, 11*n)
+		args := make([]any, 0, 12*n)
 		for _, e := range entries[:n] {
 			changes := "{}"
 			if len(e.Changes) > 0 {
@@ -32,11 +32,12 @@ func RecordBatch(ctx context.Context, tx sqlx.ExtContext, who Who, entries []Ent
 				changes = string(b)
 			}
 			args = append(args, now, who.ID, who.Name, e.Action, e.Entity, e.EntityID, truncate(e.EntityName, 200),
-				e.CustomerID, changes, truncate(meta.IP, 64), truncate(meta.RequestID, 64))
+				e.CustomerID, changes, truncate(meta.IP, 64), truncate(meta.RequestID, 64),
+				truncate(meta.UserAgent, 255))
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log
-			(at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id)
-			VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", "), args...)
+			(at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id, user_agent)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", "), args...)
 		if err != nil {
 			return fmt.Errorf("audit: record %d entries: %w", n, err)
 		}

@@ -28,12 +28,15 @@ type Item struct {
 	Changes    map[string]Change `json:"changes" db:"-"`
 	IP         string            `json:"ip" db:"ip"`
 	RequestID  string            `json:"request_id" db:"request_id"`
+	UserAgent  string            `json:"user_agent" db:"user_agent"`
 }
 
 // Filter narrows the log.
 type Filter struct {
-	ActorID  int64
-	Action   string
+	ActorID int64
+	Action  string
+	// Actions, when set, selects any of these actions (the login log).
+	Actions  []string
 	Entity   string
 	EntityID int64
 	// CustomerID selects a customer's whole history (its timeline).
@@ -83,6 +86,12 @@ func (s *Service) list(ctx context.Context, f Filter) ([]Item, int, error) {
 	if f.Action != "" {
 		add("action = ?", f.Action)
 	}
+	if len(f.Actions) > 0 {
+		where = append(where, "action IN ("+store.Placeholders(len(f.Actions))+")")
+		for _, a := range f.Actions {
+			args = append(args, a)
+		}
+	}
 	if f.Entity != "" {
 		add("entity = ?", f.Entity)
 	}
@@ -107,7 +116,7 @@ func (s *Service) list(ctx context.Context, f Filter) ([]Item, int, error) {
 		return nil, 0, fmt.Errorf("audit: count: %w", err)
 	}
 	items := []Item{}
-	q := `SELECT id, at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id
+	q := `SELECT id, at, actor_id, actor_name, action, entity, entity_id, entity_name, customer_id, changes, ip, request_id, user_agent
 		FROM audit_log WHERE ` + cond + ` ORDER BY id DESC LIMIT ? OFFSET ?`
 	if err := s.db.SelectContext(ctx, &items, q, append(args, f.PageSize, (f.Page-1)*f.PageSize)...); err != nil {
 		return nil, 0, fmt.Errorf("audit: list: %w", err)

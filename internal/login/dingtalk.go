@@ -76,7 +76,7 @@ func (l *Service) loginVouched(ctx context.Context, userID, name, method, ip, ua
 // (actor 0, the name DingTalk gave). Like recordFailure, best effort.
 func (l *Service) recordOutsider(ctx context.Context, userID, name, method string) {
 	_ = audit.Record(ctx, l.db, audit.Who{Name: name}, audit.Entry{
-		Action: "login_failed", Entity: "session", EntityName: name,
+		Action: audit.ActLoginFailed, Entity: "session", EntityName: name,
 		Changes: map[string]audit.Change{"method": {New: method}, "reason": {New: "not_in_org"},
 			"dingtalk_userid": {New: userID}},
 	})

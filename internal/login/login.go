@@ -90,7 +90,7 @@ func (l *Service) LoginDingTalkUserID(ctx context.Context, dtUserID, method stri
 // problem, so it is dropped after the attempt.
 func (l *Service) recordFailure(ctx context.Context, id int64, name, method, reason string) {
 	_ = audit.Record(ctx, l.db, audit.Who{ID: id, Name: name}, audit.Entry{
-		Action: "login_failed", Entity: "session", EntityID: id, EntityName: name,
+		Action: audit.ActLoginFailed, Entity: "session", EntityID: id, EntityName: name,
 		Changes: map[string]audit.Change{"method": {New: method}, "reason": {New: reason}},
 	})
 }

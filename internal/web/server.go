@@ -24,6 +24,7 @@ import (
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/user"
 )
@@ -38,6 +39,7 @@ type Deps struct {
 	Login        *login.Service
 	Customers    *customer.Service
 	Users        *user.Service
+	Roles        *role.Service
 	Audit        *audit.Service
 	Contacts     *contact.Service
 	Followups    *followup.Service
@@ -150,6 +152,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.poolRoutes(in)
 	s.excelRoutes(in) // imports and exports
 	s.orgsyncRoutes(in)
+	s.roleRoutes(in) // roles (权限管理), login log, log exports
 
 	e.NoRoute(s.static)
 }

@@ -12,6 +12,7 @@ import { customerFormPage } from './pages/customer-form.js';
 import { recyclePage } from './pages/recycle.js';
 import { usersPage } from './pages/users.js';
 import { auditPage } from './pages/audit.js';
+import { rolesPage } from './pages/roles.js';
 import { salesPage } from './pages/sales.js';
 import { saleFormPage } from './pages/sale-form.js';
 import { saleDetailPage } from './pages/sale-detail.js';
@@ -36,6 +37,7 @@ const NAV = [
   { id: 'duplicates', href: '#/duplicates', icon: 'duplicates', label: 'nav.duplicates', tab: 'tab.duplicates', perm: 'customer.view' },
   { id: 'recycle', href: '#/recycle', icon: 'recycle', label: 'nav.recycle', perm: 'customer.manage' },
   { id: 'users', href: '#/users', icon: 'users', label: 'nav.users', perm: 'user.view' },
+  { id: 'roles', href: '#/roles', icon: 'settings', label: 'roles.nav', perm: 'role.view' },
   { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
@@ -51,6 +53,7 @@ const ROUTES = [
   { re: /^\/customers\/(\d+)\/edit$/, page: customerFormPage, perm: 'customer.edit', nav: 'customers' },
   { re: /^\/recycle$/, page: recyclePage, perm: 'customer.manage', nav: 'recycle' },
   { re: /^\/users$/, page: usersPage, perm: 'user.view', nav: 'users' },
+  { re: /^\/roles$/, page: rolesPage, perm: 'role.view', nav: 'roles' },
   { re: /^\/audit$/, page: auditPage, perm: 'audit.view', nav: 'audit' },
   { re: /^\/sales$/, page: salesPage, perm: 'sale.view', nav: 'sales' },
   { re: /^\/sales\/new$/, page: saleFormPage, perm: 'sale.create', nav: 'sales' },

@@ -1,12 +1,14 @@
-// 操作日志: who did what to which record, with each changed field's before → after.
+// 操作日志: who did what to which record, with each changed field's before → after;
+// the 登录日志 tab: sign-ins and refused attempts with IP and client. Both export to .xlsx.
 import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { t, has } from '../i18n.js';
 import { can } from '../state.js';
 import { endlessList, fmtTime, fromLocalInput, select, optionLabel, chip } from '../ui.js';
+import { exportFile } from './export.js';
 
 const ACTIONS = ['create', 'update', 'delete', 'restore', 'login', 'logout', 'deactivate', 'activate', 'assign_roles', 'claim', 'assign', 'release', 'transfer', 'reclaim', 'merge', 'import', 'export'];
-const ENTITIES = ['customer', 'contact', 'followup', 'opportunity', 'sale', 'product', 'pool_rules', 'opportunity_stage', 'user', 'session'];
+const ENTITIES = ['customer', 'contact', 'followup', 'opportunity', 'sale', 'product', 'pool_rules', 'opportunity_stage', 'user', 'session', 'role'];
 const LINKS = { customer: (id) => `#/customers/${id}`, opportunity: (id) => `#/opportunities/${id}`, sale: (id) => `#/sales/${id}` };
 const OPTION_FIELDS = { level: 'levels', status: 'statuses', source: 'sources', industry: 'industries', data_scope: 'data_scopes' };
 
@@ -67,7 +69,6 @@ function entry(e, names) {
 
 export async function auditPage(ctx) {
   ctx.setTitle(t('nav.audit'));
-  const f = { action: '', entity: '', actor_id: '', from: '', to: '' };
 
   // Names for the ids in the log (people, roles, departments), when this person may read them.
   let people = null;
@@ -82,6 +83,90 @@ export async function auditPage(ctx) {
     }
   }
 
+  const body = h('div');
+  const tabBtn = (id, key, draw) => h('button', {
+    type: 'button', role: 'tab', class: 'btn btn-sm', 'data-testid': `audit-tab-${id}`,
+    onclick: (e) => {
+      for (const b of e.currentTarget.parentNode.children) { b.classList.toggle('btn-primary', b === e.currentTarget); b.setAttribute('aria-selected', String(b === e.currentTarget)); }
+      draw();
+    },
+  }, t(key));
+  const opsTab = tabBtn('ops', 'nav.audit', () => drawOps(ctx, body, people, names));
+  const loginTab = tabBtn('logins', 'audit.logins_tab', () => drawLogins(ctx, body, people));
+  replace(ctx.main, h('div', { class: 'tabs', role: 'tablist', style: 'display:flex;gap:8px;margin-bottom:8px' }, opsTab, loginTab), body);
+  opsTab.click();
+}
+
+// exportButton downloads the list with its current filters (audit.export only).
+function exportButton(path, filters) {
+  if (!can('audit.export')) return null;
+  return h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'audit-export',
+    onclick: (e) => exportFile(e.currentTarget, path, Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ''))) }, t('export.action'));
+}
+
+// dateFilter is a whole-day date input in the company time zone; `to` becomes the start
+// of the next day (exclusive).
+function dateFilter(f, key, lbl, endOfDay, onChange) {
+  const i = h('input', { type: 'date', 'data-testid': `audit-${key}`, 'aria-label': lbl });
+  i.addEventListener('change', () => {
+    let day = i.value;
+    if (day && endOfDay) {
+      const d = new Date(`${day}T00:00:00Z`);
+      d.setUTCDate(d.getUTCDate() + 1);
+      day = d.toISOString().slice(0, 10);
+    }
+    f[key] = day ? fromLocalInput(`${day}T00:00`) : '';
+    onChange();
+  });
+  return h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, lbl), i);
+}
+
+function loginRow(e) {
+  return h('div', { class: 'row audit-row', 'data-testid': 'login-row', 'data-id': String(e.id) },
+    h('div', { class: 'row-main' },
+      h('div', { class: 'row-title' },
+        h('span', { class: 'audit-who' }, e.actor_name || t('audit.system')),
+        chip(e.success ? t('audit.login_success') : t('audit.login_failure'), e.success ? 'chip-action chip-action-login' : 'chip-action chip-action-delete'),
+        e.method ? h('span', { class: 'muted' }, e.method) : null,
+        !e.success && e.reason ? h('span', { class: 'muted', 'data-testid': 'login-reason' }, label('audit.reason', e.reason)) : null),
+      e.user_agent ? h('div', { class: 'muted', style: 'overflow-wrap:anywhere;font-size:12px', 'data-testid': 'login-ua' }, e.user_agent) : null),
+    h('div', { class: 'row-meta' },
+      h('time', { datetime: e.at }, fmtTime(e.at)),
+      e.ip ? h('span', { class: 'mono muted' }, e.ip) : null));
+}
+
+function drawLogins(ctx, box, people) {
+  const f = { actor_id: '', result: '', from: '', to: '' };
+  const total = h('span', { class: 'total', 'data-testid': 'login-total' });
+  const listBox = h('div', { class: 'list-box' });
+  const controls = [];
+  const addSelect = (key, opts, lbl) => {
+    const s = select([{ value: '', label: t('filter.all') }, ...opts], '', { 'data-testid': `login-${key}`, 'aria-label': lbl });
+    s.addEventListener('change', () => { f[key] = s.value; list.reset(); });
+    controls.push(h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, lbl), s));
+  };
+  addSelect('result', [{ value: 'success', label: t('audit.login_success') }, { value: 'failure', label: t('audit.login_failure') }], t('audit.login_result'));
+  if (people) addSelect('actor_id', people.map((u) => ({ value: String(u.id), label: u.name })), t('audit.actor'));
+  controls.push(dateFilter(f, 'from', t('audit.from'), false, () => list.reset()));
+  controls.push(dateFilter(f, 'to', t('audit.to'), true, () => list.reset()));
+  replace(box,
+    h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches },
+      h('summary', null, t('filter.only')),
+      h('div', { class: 'filter-grid' }, controls)),
+    h('div', { class: 'list-head' }, total, exportButton('/audit/logins/export', f)),
+    listBox);
+  const list = endlessList({
+    ctx, container: listBox,
+    emptyText: t('audit.empty'),
+    fetchPage: (page, pageSize) => api('GET', '/audit/logins', { query: { ...f, page, page_size: pageSize } }),
+    renderItem: loginRow,
+    onTotal: (n) => { total.textContent = t('list.total', { n }); },
+  });
+  list.reset();
+}
+
+function drawOps(ctx, box, people, names) {
+  const f = { action: '', entity: '', actor_id: '', from: '', to: '' };
   const total = h('span', { class: 'total', 'data-testid': 'audit-total' });
   const listBox = h('div', { class: 'list-box' });
   const controls = [];
@@ -111,11 +196,11 @@ export async function auditPage(ctx) {
   dateInput('from', t('audit.from'), false);
   dateInput('to', t('audit.to'), true);
 
-  replace(ctx.main,
+  replace(box,
     h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches },
       h('summary', null, t('filter.only')),
       h('div', { class: 'filter-grid' }, controls)),
-    h('div', { class: 'list-head' }, total),
+    h('div', { class: 'list-head' }, total, exportButton('/audit/export', f)),
     listBox);
 
   const list = endlessList({
