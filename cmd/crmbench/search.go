@@ -230,9 +230,9 @@ func (b searchBench) compareAll(ctx context.Context, scopes []scope, queries []b
 			if ratio < target {
 				result, misses = "FAIL", misses+1
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %.0f× | %.0f× | %s | %d/%d/%d |\n",
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %.0f× | %s | %d/%d/%d |\n",
 				q.kind, q.q, s.label, rows, ms(search.p50()), ms(search.p95()), ms(scan.p50()), ms(scan.p95()),
-				ms(full.p50()), ms(full.p95()), ratio, target, result, len(search), len(scan), len(full))
+				ms(full.p50()), ms(full.p95()), times(ratio), target, result, len(search), len(scan), len(full))
 		}
 	}
 	fmt.Fprintf(b.progress, "\r%60s\r", "")

@@ -46,6 +46,15 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%.0f ms", v)
 }
 
+// times formats a ratio, with a decimal below 10 so 0.7× (slower) does
+// not read as 1×.
+func times(r float64) string {
+	if r < 10 {
+		return fmt.Sprintf("%.1f×", r)
+	}
+	return fmt.Sprintf("%.0f×", r)
+}
+
 // loadAvg is the machine's 1, 5 and 15 minute load averages, printed with
 // the figures because other work on the machine skews them.
 func loadAvg() string {
