@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/reqctx"
 	"github.com/dingcrm/crm/internal/store"
 )
@@ -140,3 +141,6 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// By is the Who of a signed-in person (or the system Actor of a job).
+func By(a *auth.Actor) Who { return Who{ID: a.UserID, Name: a.Name} }

@@ -26,8 +26,6 @@ func NewService(db *store.DB, customers *customer.Store) *Service {
 	return &Service{db: db, store: NewStore(db), customers: customers}
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns a page of the contacts of customers in the Actor's scope.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Contact, int, error) {
 	if err := a.Require(PermView); err != nil {
@@ -272,6 +270,6 @@ func (s *Service) setPrimary(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, c 
 
 // record logs a write on a contact, on its customer's timeline.
 func (s *Service) record(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, action string, c *Contact, changes map[string]audit.Change) error {
-	return audit.Record(ctx, tx, who(a), audit.Entry{Action: action, Entity: "contact", EntityID: c.ID,
+	return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: action, Entity: "contact", EntityID: c.ID,
 		EntityName: c.Name, CustomerID: c.CustomerID, Changes: changes})
 }

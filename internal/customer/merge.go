@@ -138,7 +138,7 @@ func (s *Service) retire(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, from, 
 	if _, err := tx.ExecContext(ctx, "UPDATE customers SET merged_into = ? WHERE id = ?", into.ID, from.ID); err != nil {
 		return fmt.Errorf("customer: mark merged %d: %w", from.ID, err)
 	}
-	return audit.Record(ctx, tx, who(a), audit.Entry{Action: ActMerge, Entity: "customer", EntityID: from.ID,
+	return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: ActMerge, Entity: "customer", EntityID: from.ID,
 		CustomerID: from.ID, EntityName: from.Name, Changes: map[string]audit.Change{
 			"merged_into": {Old: nil, New: map[string]any{"id": into.ID, "name": into.Name}}}})
 }
@@ -215,7 +215,7 @@ func (s *Service) absorb(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, into, 
 	if len(res.Moved) > 0 {
 		changes["moved"] = audit.Change{New: res.Moved}
 	}
-	return audit.Record(ctx, tx, who(a), audit.Entry{Action: ActMerge, Entity: "customer", EntityID: into.ID,
+	return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: ActMerge, Entity: "customer", EntityID: into.ID,
 		CustomerID: into.ID, EntityName: into.Name, Changes: changes})
 }
 

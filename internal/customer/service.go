@@ -53,8 +53,6 @@ func (s *Service) Timeline(ctx context.Context, a *auth.Actor, id int64, page, s
 	return s.log.Timeline(ctx, id, page, size)
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns a page of customers in the Actor's scope.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Customer, int, error) {
 	if err := a.Require(auth.CustomerView); err != nil {
@@ -95,7 +93,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Custome
 		if err := s.store.Insert(ctx, tx, c); err != nil {
 			return s.duplicateConflict(ctx, tx, a, c, err)
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "customer",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActCreate, Entity: "customer",
 			EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: audit.Diff(nil, c.auditFields())})
 	})
 	if err != nil {
@@ -145,7 +143,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		if err := s.rekey(ctx, tx, a, c, changes); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "customer",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "customer",
 			EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: changes})
 	})
 	if err != nil {
@@ -167,7 +165,7 @@ func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
 		if err := s.store.SetDeleted(ctx, tx, id, a.UserID, store.Now()); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDelete, Entity: "customer",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActDelete, Entity: "customer",
 			EntityID: id, CustomerID: id, EntityName: c.Name})
 	})
 }
@@ -199,7 +197,7 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Custom
 		if err := s.rekey(ctx, tx, a, c, nil); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActRestore, Entity: "customer",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActRestore, Entity: "customer",
 			EntityID: id, CustomerID: id, EntityName: c.Name})
 	})
 	if err != nil {

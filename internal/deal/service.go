@@ -41,8 +41,6 @@ func NewService(db *store.DB, customers sale.Customers, people sale.People, sale
 	return &Service{db: db, store: NewStore(db), customers: customers, people: people, sales: sales}
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns a page of opportunities in the Actor's scope.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Opportunity, int, error) {
 	if err := a.Require(PermView); err != nil {
@@ -86,11 +84,11 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Opportu
 			return err
 		}
 		if o.Status == StatusWon {
-			if err := s.customers.RecordWin(ctx, tx, who(a), o.CustomerID, now); err != nil {
+			if err := s.customers.RecordWin(ctx, tx, audit.By(a), o.CustomerID, now); err != nil {
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "opportunity",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActCreate, Entity: "opportunity",
 			EntityID: o.ID, CustomerID: o.CustomerID, EntityName: o.Title, Changes: audit.Diff(nil, o.auditFields())})
 	})
 	if err != nil {
@@ -135,12 +133,12 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 				return err
 			}
 			if o.Status == StatusWon {
-				if err := s.customers.RecordWin(ctx, tx, who(a), o.CustomerID, o.UpdatedAt); err != nil {
+				if err := s.customers.RecordWin(ctx, tx, audit.By(a), o.CustomerID, o.UpdatedAt); err != nil {
 					return err
 				}
 			}
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "opportunity",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "opportunity",
 			EntityID: o.ID, CustomerID: o.CustomerID, EntityName: o.Title, Changes: changes})
 	})
 	if err != nil {
@@ -189,7 +187,7 @@ func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
 		if err := s.store.SetDeleted(ctx, tx, id, a.UserID, store.Now()); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDelete, Entity: "opportunity",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActDelete, Entity: "opportunity",
 			EntityID: id, CustomerID: o.CustomerID, EntityName: o.Title})
 	})
 }
@@ -218,7 +216,7 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Opport
 		if err := s.store.SetDeleted(ctx, tx, id, 0, store.Now()); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActRestore, Entity: "opportunity",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActRestore, Entity: "opportunity",
 			EntityID: id, CustomerID: o.CustomerID, EntityName: o.Title})
 	})
 	if err != nil {

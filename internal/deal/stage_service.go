@@ -75,7 +75,7 @@ func (s *Service) ReplaceStages(ctx context.Context, a *auth.Actor, in StagesInp
 			return err
 		}
 		old, _ := activeOf(all)
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "opportunity_stage",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "opportunity_stage",
 			EntityName: "销售阶段", Changes: audit.Diff(map[string]any{"stages": describe(old)},
 				map[string]any{"stages": describe(board)})})
 	})

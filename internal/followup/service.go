@@ -24,8 +24,6 @@ func NewService(db *store.DB) *Service {
 	return &Service{db: db, store: NewStore(db), customers: customer.NewStore(db)}
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns a page of the follow-ups the Actor sees, latest first.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Followup, int, error) {
 	if err := a.Require(PermView); err != nil {
@@ -235,6 +233,6 @@ func (s *Service) inLockedTx(ctx context.Context, a *auth.Actor, id int64, fn fu
 // changes carry the follow-up's own fields (method, content, result, next
 // step…), so the timeline can show the follow-up itself.
 func record(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, action string, f *Followup, changes map[string]audit.Change) error {
-	return audit.Record(ctx, tx, who(a), audit.Entry{Action: action, Entity: "followup", EntityID: f.ID,
+	return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: action, Entity: "followup", EntityID: f.ID,
 		EntityName: preview(f.Content), CustomerID: f.CustomerID, Changes: changes})
 }

@@ -47,7 +47,7 @@ func (s *Service) Release(ctx context.Context, a *auth.Actor, id int64, in Relea
 		}
 		changes := ownerChange(c.OwnerID, c.OwnerName, c.DepartmentID, 0, "", 0)
 		changes["pool_reason"] = audit.Change{New: reason}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: ActRelease, Entity: "customer", EntityID: c.ID,
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: ActRelease, Entity: "customer", EntityID: c.ID,
 			CustomerID: c.ID, EntityName: c.Name, Changes: changes})
 	})
 }
@@ -150,7 +150,7 @@ func (s *Service) move(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, moving [
 		return ErrChanged
 	}
 	for _, c := range moving {
-		err := audit.Record(ctx, tx, who(a), audit.Entry{Action: ActTransfer, Entity: "customer", EntityID: c.ID,
+		err := audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: ActTransfer, Entity: "customer", EntityID: c.ID,
 			CustomerID: c.ID, EntityName: c.Name,
 			Changes: ownerChange(c.OwnerID, c.OwnerName, c.DepartmentID, to.UserID, to.Name, to.PrimaryDeptID)})
 		if err != nil {

@@ -257,7 +257,7 @@ func (s *Service) reclaimOne(ctx context.Context, tx *sqlx.Tx, r *Rules, c *cand
 	}
 	changes := ownerChange(c.OwnerID, c.OwnerName, c.DepartmentID, 0, "", 0)
 	changes["pool_cause"] = audit.Change{New: rule}
-	if err := audit.Record(ctx, tx, who(auth.System()), audit.Entry{Action: ActReclaim, Entity: "customer",
+	if err := audit.Record(ctx, tx, audit.By(auth.System()), audit.Entry{Action: ActReclaim, Entity: "customer",
 		EntityID: c.ID, CustomerID: c.ID, EntityName: c.Name, Changes: changes}); err != nil {
 		return err
 	}

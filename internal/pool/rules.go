@@ -123,7 +123,7 @@ func (s *Service) SetRules(ctx context.Context, a *auth.Actor, in RulesInput) (*
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrRuleStale
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "pool_rules",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "pool_rules",
 			Changes: audit.Diff(cur.fields(), next.fields())})
 	})
 	if err != nil {

@@ -41,8 +41,6 @@ func NewService(db *store.DB, people ActorLoader) *Service {
 	return &Service{db: db, customers: customer.NewStore(db), people: people}
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 const day = 24 * time.Hour
 
 // List returns a page of the pool, searched and filtered like the customer
@@ -205,7 +203,7 @@ func (s *Service) take(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, action s
 	if !ok {
 		return ErrTaken
 	}
-	return audit.Record(ctx, tx, who(a), audit.Entry{Action: action, Entity: "customer", EntityID: c.ID,
+	return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: action, Entity: "customer", EntityID: c.ID,
 		CustomerID: c.ID, EntityName: c.Name, Changes: ownerChange(0, "", 0, owner.UserID, owner.Name, owner.PrimaryDeptID)})
 }
 

@@ -30,8 +30,6 @@ type Service struct {
 // NewService wires the product service.
 func NewService(db *store.DB) *Service { return &Service{db: db, store: NewStore(db)} }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns a page of the catalogue.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Product, int, error) {
 	if err := a.Require(PermView); err != nil {
@@ -71,7 +69,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Product
 		if err := s.store.Insert(ctx, tx, p); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "product",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActCreate, Entity: "product",
 			EntityID: p.ID, EntityName: p.Name, Changes: audit.Diff(nil, p.auditFields())})
 	})
 	if err != nil {
@@ -115,7 +113,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		if ok, err := s.store.Update(ctx, tx, p); err != nil || !ok {
 			return staleOr(err)
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "product",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "product",
 			EntityID: p.ID, EntityName: p.Name, Changes: changes})
 	})
 	if err != nil {

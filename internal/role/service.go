@@ -96,7 +96,7 @@ func (s *Service) insert(ctx context.Context, a *auth.Actor, r *Role, from *Role
 		if from != nil {
 			changes["copied_from"] = audit.Change{New: from.Name}
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "role",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActCreate, Entity: "role",
 			EntityID: r.ID, EntityName: r.Name, Changes: changes})
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		if err := s.store.Update(ctx, tx, &after); err != nil {
 			return mapUnique(err)
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "role",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "role",
 			EntityID: id, EntityName: after.Name, Changes: changes})
 	})
 	if err != nil {
@@ -166,7 +166,7 @@ func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
 		if !ok { // assigned between the read and the delete
 			return errInUse(1)
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDelete, Entity: "role",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActDelete, Entity: "role",
 			EntityID: id, EntityName: r.Name, Changes: audit.Diff(r.fields(), nil)})
 	})
 }
@@ -199,5 +199,3 @@ func newCode() string {
 	rand.Read(b)
 	return "custom_" + hex.EncodeToString(b)
 }
-
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }

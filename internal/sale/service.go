@@ -49,8 +49,6 @@ func NewService(db *store.DB, customers Customers, people People, loc *time.Loca
 	return &Service{db: db, store: NewStore(db), customers: customers, people: people, loc: loc}
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns a page of sales in the Actor's scope with the totals of the
 // whole filtered set.
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Sale, Totals, error) {
@@ -121,10 +119,10 @@ func (s *Service) create(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, in Inp
 	}
 	// A sale is a won deal: the customer becomes 已成交 and the pool's
 	// no-deal clock restarts.
-	if err := s.customers.RecordWin(ctx, tx, who(a), sl.CustomerID, now); err != nil {
+	if err := s.customers.RecordWin(ctx, tx, audit.By(a), sl.CustomerID, now); err != nil {
 		return 0, err
 	}
-	return sl.ID, audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "sale",
+	return sl.ID, audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActCreate, Entity: "sale",
 		EntityID: sl.ID, CustomerID: sl.CustomerID, EntityName: entityName(sl), Changes: audit.Diff(nil, sl.auditFields())})
 }
 
@@ -160,7 +158,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		if ok, err := s.store.Update(ctx, tx, sl, linesChanged); err != nil || !ok {
 			return staleOr(err)
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "sale",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "sale",
 			EntityID: sl.ID, CustomerID: sl.CustomerID, EntityName: entityName(sl), Changes: changes})
 	})
 	if err != nil {
@@ -272,7 +270,7 @@ func (s *Service) Delete(ctx context.Context, a *auth.Actor, id int64) error {
 		if err := s.store.SetDeleted(ctx, tx, id, a.UserID, store.Now()); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDelete, Entity: "sale",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActDelete, Entity: "sale",
 			EntityID: id, CustomerID: sl.CustomerID, EntityName: entityName(sl)})
 	})
 }
@@ -301,7 +299,7 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Sale, 
 		if err := s.store.SetDeleted(ctx, tx, id, 0, store.Now()); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActRestore, Entity: "sale",
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActRestore, Entity: "sale",
 			EntityID: id, CustomerID: sl.CustomerID, EntityName: entityName(sl)})
 	})
 	if err != nil {

@@ -37,8 +37,6 @@ func NewService(db *store.DB, st *Store, sessions SessionRevoker) *Service {
 	return &Service{db: db, store: st, sessions: sessions}
 }
 
-func who(a *auth.Actor) audit.Who { return audit.Who{ID: a.UserID, Name: a.Name} }
-
 // List returns people (needs user.view).
 func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]User, int, error) {
 	if err := a.Require(auth.UserView); err != nil {
@@ -111,7 +109,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*User, e
 		if err := s.store.ReplaceRoles(ctx, tx, u.ID, in.RoleIDs); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActCreate, Entity: "user", EntityID: u.ID,
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActCreate, Entity: "user", EntityID: u.ID,
 			EntityName: u.Name, Changes: audit.Diff(nil, map[string]any{"name": u.Name, "mobile": u.Mobile,
 				"email": u.Email, "title": u.Title, "department_ids": in.DepartmentIDs, "role_ids": in.RoleIDs})})
 	})
@@ -160,7 +158,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		if len(changes) == 0 {
 			return nil
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActUpdate, Entity: "user", EntityID: id,
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActUpdate, Entity: "user", EntityID: id,
 			EntityName: u.Name, Changes: changes})
 	})
 	if err != nil {
@@ -195,7 +193,7 @@ func (s *Service) SetRoles(ctx context.Context, a *auth.Actor, id int64, roleIDs
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET roles_manual = 1, updated_at = ? WHERE id = ?", store.Now(), id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActAssignRoles, Entity: "user", EntityID: id,
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActAssignRoles, Entity: "user", EntityID: id,
 			EntityName: u.Name, Changes: audit.Diff(map[string]any{"role_ids": roleIDList(u)}, map[string]any{"role_ids": roleIDs})})
 	})
 	if err != nil {
@@ -231,7 +229,7 @@ func (s *Service) Deactivate(ctx context.Context, a *auth.Actor, id int64) error
 		if after, err = s.sessions.RevokeUser(ctx, tx, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActDeactivate, Entity: "user", EntityID: id,
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActDeactivate, Entity: "user", EntityID: id,
 			EntityName: u.Name, Changes: map[string]audit.Change{"active": {Old: true, New: false}}})
 	})
 	if err == nil && after != nil {
@@ -253,7 +251,7 @@ func (s *Service) Activate(ctx context.Context, a *auth.Actor, id int64) (*User,
 		if err := s.store.SetActive(ctx, tx, id, true); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, who(a), audit.Entry{Action: audit.ActActivate, Entity: "user", EntityID: id,
+		return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: audit.ActActivate, Entity: "user", EntityID: id,
 			EntityName: u.Name, Changes: map[string]audit.Change{"active": {Old: false, New: true}}})
 	})
 	if err != nil {
