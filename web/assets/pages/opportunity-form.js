@@ -4,10 +4,11 @@ import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { state, can } from '../state.js';
-import { field, select, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog } from '../ui.js';
+import { field, select, toast, clearFieldErrors, showFieldErrors } from '../ui.js';
 import { fenToInput, parseMoney } from '../format.js';
 import { products, people, stages } from '../catalog.js';
 import { customerPicker, lineEditor } from '../pickers.js';
+import { saveRecord } from '../save.js';
 
 export async function opportunityFormPage(ctx) {
   const id = ctx.params[0];
@@ -145,17 +146,7 @@ export async function opportunityFormPage(ctx) {
     saving = true;
     saveBtn.disabled = true;
     try {
-      const saved = editing ? await api('PATCH', `/opportunities/${id}`, { body }) : await api('POST', '/opportunities', { body });
-      toast(t('form.saved'), 'success');
-      ctx.go(`#/opportunities/${saved.id}`);
-    } catch (err) {
-      if (err.status === 409 && editing && !err.fields) {
-        const reload = await confirmDialog({ title: t('common.conflict_title'), message: t('common.conflict_text'), okText: t('customer.conflict_reload') });
-        if (reload && ctx.alive()) ctx.rerender();
-      } else {
-        const rest = err.fields ? lines.showErrors(err.fields) : null;
-        formError(form, rest ? Object.assign(err, { fields: rest }) : err);
-      }
+      await saveRecord(ctx, { form, editing, id, base: '/opportunities', route: '#/opportunities', body, lines });
     } finally {
       saving = false;
       saveBtn.disabled = false;
