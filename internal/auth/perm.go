@@ -11,7 +11,7 @@ import (
 // add theirs here; the catalogue is fixed in code so a typo cannot grant
 // anything.
 var Modules = []string{"customer", "contact", "followup", "product", "sale", "opportunity", "pool",
-	"user", "role", "audit"}
+	"reminder", "report", "target", "user", "role", "audit", "setting", "job", "system"}
 
 // Actions are what one can do in a module.
 var Actions = []string{"view", "create", "edit", "delete", "export", "import", "assign", "transfer", "manage"}
@@ -144,8 +144,15 @@ func BuiltinRoles() []BuiltinRole {
 	}
 	// Everyone may see the product catalogue and the public pool and claim
 	// from it; managers also assign from the pool.
-	sales = append(sales, "product.view", "pool.view", "pool.create")
-	manager = append(manager, "product.view", "pool.view", "pool.create", "pool.assign", "user.view", "role.view")
+	// Reminders: everyone keeps their own; managers may set them for their
+	// people (reminder.assign). Reports cover the Actor's data scope; targets
+	// are set by managers for their departments.
+	sales = append(sales, "product.view", "pool.view", "pool.create",
+		"reminder.view", "reminder.create", "reminder.edit", "reminder.delete",
+		"report.view", "report.export", "target.view")
+	manager = append(manager, "product.view", "pool.view", "pool.create", "pool.assign", "user.view", "role.view",
+		"reminder.view", "reminder.create", "reminder.edit", "reminder.delete", "reminder.assign",
+		"report.view", "report.export", "target.view", "target.create", "target.edit", "target.delete")
 	return []BuiltinRole{
 		{Code: "admin", Name: "管理员", Scope: ScopeAll, Perms: AllPerms()},
 		{Code: "manager", Name: "销售经理", Scope: ScopeDeptTree, Perms: manager},
