@@ -34,6 +34,7 @@ import (
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
+	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/user"
 	"github.com/dingcrm/crm/internal/web"
@@ -153,6 +154,7 @@ func (a *App) wire() error {
 	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
+	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
 	files, err := a.webFiles()
 	if err != nil {
 		return err
@@ -173,6 +175,7 @@ func (a *App) wire() error {
 		Pool:      pool.NewService(a.DB, loader),
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		OrgSync:   a.OrgSync,
+		Settings:  company,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
