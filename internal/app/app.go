@@ -155,6 +155,14 @@ func (a *App) wire() error {
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
 	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
+	// Customers, follow-ups and opportunities validate against the
+	// company's editable option lists.
+	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)
+	customers.SetOptions(company)
+	followups := followup.NewService(a.DB)
+	followups.SetOptions(company)
+	deals := deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()))
+	deals.SetOptions(company)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
@@ -163,15 +171,15 @@ func (a *App) wire() error {
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
 		DingTalk:  web.NewDingTalkDeps(a.DingTalk, a.cfg.DingTalk, a.FakeDingTalk),
-		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
+		Customers: customers,
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
 		Roles:     role.NewService(a.DB),
 		Contacts:  contact.NewService(a.DB, customer.NewStore(a.DB)),
-		Followups: followup.NewService(a.DB),
+		Followups: followups,
 		Products:  product.NewService(a.DB),
 		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
-		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
+		Deals:     deals,
 		Pool:      pool.NewService(a.DB, loader),
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		OrgSync:   a.OrgSync,

@@ -16,7 +16,7 @@ import (
 // ListPool returns a page of the pool, filtered and searched like List. The
 // caller has checked the pool permission; no data scope applies.
 func (s *Store) ListPool(ctx context.Context, f Filter) ([]Customer, int, error) {
-	if err := validFilter(&f); err != nil {
+	if err := validFilter(&f, nil); err != nil {
 		return nil, 0, err
 	}
 	f.Pool = true

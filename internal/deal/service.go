@@ -8,6 +8,7 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/sale"
@@ -33,6 +34,18 @@ type Service struct {
 	customers sale.Customers
 	people    sale.People
 	sales     *sale.Service
+	opts      option.Source
+}
+
+// SetOptions makes lost reasons come from src (the company's editable
+// list) instead of the built-in ones.
+func (s *Service) SetOptions(src option.Source) { s.opts = src }
+
+func (s *Service) lostReasons(ctx context.Context) (option.Set, error) {
+	if s.opts == nil {
+		return option.Fixed(LostReasons), nil
+	}
+	return s.opts.OptionSet(ctx, option.LostReasons)
 }
 
 // NewService wires the deal service; sales records the sale of a won

@@ -44,7 +44,7 @@ type Role struct {
 	// or hidden; absent fields are visible).
 	FieldPolicy auth.FieldPolicy `json:"field_policy" db:"-"`
 	RawFields   string           `json:"-" db:"field_policy"`
-	Builtin     bool       `json:"builtin" db:"builtin"`
+	Builtin     bool             `json:"builtin" db:"builtin"`
 	// Locked marks the admin role, which cannot be changed.
 	Locked    bool      `json:"locked" db:"-"`
 	UserCount int       `json:"user_count" db:"user_count"`
