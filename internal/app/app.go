@@ -163,6 +163,8 @@ func (a *App) wire() error {
 	followups.SetOptions(company)
 	deals := deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()))
 	deals.SetOptions(company)
+	exports := excel.NewService(a.DB, msgs, a.cfg.Location(), a.log)
+	exports.SetOptionLabels(company)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
@@ -181,7 +183,7 @@ func (a *App) wire() error {
 		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
 		Deals:     deals,
 		Pool:      pool.NewService(a.DB, loader),
-		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
+		Excel:     exports,
 		OrgSync:   a.OrgSync,
 		Settings:  company,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,

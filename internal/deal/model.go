@@ -38,6 +38,8 @@ type Opportunity struct {
 	Title             string         `json:"title" db:"title"`
 	AmountFen         int64          `json:"amount_fen" db:"amount_fen"`
 	Amount            string         `json:"amount" db:"-"`
+	// AmountHidden: the reader's role may not see amounts (字段权限).
+	AmountHidden bool `json:"amount_hidden,omitempty" db:"-"`
 	ExpectedCloseDate *sale.Date     `json:"expected_close_date" db:"expected_close_date"`
 	OwnerID           int64          `json:"owner_id" db:"owner_id"`
 	OwnerName         string         `json:"owner_name" db:"owner_name"`

@@ -36,6 +36,9 @@ type Sale struct {
 	SaleDate         Date           `json:"sale_date" db:"sale_date"`
 	AmountFen        int64          `json:"amount_fen" db:"amount_fen"`
 	Amount           string         `json:"amount" db:"-"`
+	// AmountHidden: the reader's role may not see amounts (字段权限); the
+	// amount, line prices and totals are then masked or empty.
+	AmountHidden bool `json:"amount_hidden,omitempty" db:"-"`
 	Notes            string         `json:"notes" db:"notes"`
 	Lines            []product.Line `json:"lines,omitempty" db:"-"`
 	CreatedBy        int64          `json:"created_by" db:"created_by"`
@@ -112,4 +115,6 @@ type Totals struct {
 	Count     int    `json:"count" db:"count"`
 	AmountFen int64  `json:"amount_fen" db:"amount_fen"`
 	Amount    string `json:"amount" db:"-"`
+	// AmountHidden: see Sale.AmountHidden.
+	AmountHidden bool `json:"amount_hidden,omitempty" db:"-"`
 }
