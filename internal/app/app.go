@@ -61,8 +61,13 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
-	started time.Time
+	// settings is the company settings (系统设置), for jobs that read them.
+	settings *settings.Service
+	started  time.Time
 }
+
+// Settings is the company settings service (quiet hours, time zone, lists).
+func (a *App) Settings() *settings.Service { return a.settings }
 
 // New opens the database and shared state, checks the schema, seeds what
 // is needed and wires the services and the HTTP server.
@@ -155,6 +160,7 @@ func (a *App) wire() error {
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
 	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
+	a.settings = company
 	// Customers, follow-ups and opportunities validate against the
 	// company's editable option lists.
 	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)

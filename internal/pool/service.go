@@ -49,10 +49,11 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f customer.Filter) ([
 	if err := a.Require(PermView); err != nil {
 		return nil, 0, err
 	}
-	cs, total, err := s.customers.ListPool(ctx, f)
+	cs, total, err := s.customers.ListPool(ctx, a, f)
 	if err != nil {
 		return nil, 0, err
 	}
+	customer.MaskAll(a, cs)
 	items, err := s.items(ctx, a, cs)
 	return items, total, err
 }
@@ -69,6 +70,7 @@ func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Item, erro
 	if err != nil {
 		return nil, err
 	}
+	customer.Mask(a, c)
 	items, err := s.items(ctx, a, []customer.Customer{*c})
 	if err != nil {
 		return nil, err
@@ -146,7 +148,9 @@ func (s *Service) Claim(ctx context.Context, a *auth.Actor, id int64) (*customer
 	if err != nil {
 		return nil, err
 	}
-	return s.customers.Get(ctx, s.db, a, id, false)
+	c, err := s.customers.Get(ctx, s.db, a, id, false)
+	customer.Mask(a, c)
+	return c, err
 }
 
 // Assign (分配) gives a pool customer to a person within the Actor's scope.
@@ -178,7 +182,9 @@ func (s *Service) Assign(ctx context.Context, a *auth.Actor, id int64, in Assign
 	if err != nil {
 		return nil, err
 	}
-	return s.customers.Get(ctx, s.db, a, id, false)
+	c, err := s.customers.Get(ctx, s.db, a, id, false)
+	customer.Mask(a, c)
+	return c, err
 }
 
 // poolCustomer reads a live pool customer and its pool fields.
