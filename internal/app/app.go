@@ -169,6 +169,8 @@ func (a *App) wire() error {
 	followups.SetOptions(company)
 	deals := deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()))
 	deals.SetOptions(company)
+	pools := pool.NewService(a.DB, loader)
+	pools.SetOptions(company)
 	exports := excel.NewService(a.DB, msgs, a.cfg.Location(), a.log)
 	exports.SetOptionLabels(company)
 	files, err := a.webFiles()
@@ -188,7 +190,7 @@ func (a *App) wire() error {
 		Products:  product.NewService(a.DB),
 		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
 		Deals:     deals,
-		Pool:      pool.NewService(a.DB, loader),
+		Pool:      pools,
 		Excel:     exports,
 		OrgSync:   a.OrgSync,
 		Settings:  company,

@@ -20,6 +20,7 @@ import (
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -34,6 +35,21 @@ type Service struct {
 	db        *store.DB
 	customers *customer.Store
 	people    ActorLoader
+	opts      option.Source
+}
+
+// SetOptions makes the per-level reclaim rules follow the company's
+// editable level list instead of the built-in one.
+func (s *Service) SetOptions(src option.Source) { s.opts = src }
+
+// levels are the customer levels a rule may name (retired ones too: their
+// customers are still in the pool).
+func (s *Service) levels(ctx context.Context) ([]string, error) {
+	if s.opts == nil {
+		return customer.Levels, nil
+	}
+	set, err := s.opts.OptionSet(ctx, option.Levels)
+	return set.All, err
 }
 
 // NewService wires the pool service.
