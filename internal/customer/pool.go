@@ -17,8 +17,8 @@ import (
 // ListPool returns a page of the pool, filtered and searched like List. The
 // caller has checked the pool permission; no data scope applies, but a's
 // field visibility limits what keyword search may match (nil: no limit).
-func (s *Store) ListPool(ctx context.Context, a *auth.Actor, f Filter) ([]Customer, int, error) {
-	if err := validFilter(&f, nil); err != nil {
+func (s *Store) ListPool(ctx context.Context, a *auth.Actor, f Filter, lists Lists) ([]Customer, int, error) {
+	if err := validFilter(&f, &lists); err != nil {
 		return nil, 0, err
 	}
 	f.Pool = true

@@ -40,8 +40,12 @@ type Service struct {
 func (s *Service) SetOptions(src option.Source) { s.opts = src }
 
 // Lists reads the current option lists.
-func (s *Service) Lists(ctx context.Context) (Lists, error) {
-	if s.opts == nil {
+func (s *Service) Lists(ctx context.Context) (Lists, error) { return LoadLists(ctx, s.opts) }
+
+// LoadLists reads the current option lists from src (the built-in lists
+// when src is nil).
+func LoadLists(ctx context.Context, src option.Source) (Lists, error) {
+	if src == nil {
 		return DefaultLists(), nil
 	}
 	var l Lists
@@ -50,7 +54,7 @@ func (s *Service) Lists(ctx context.Context) (Lists, error) {
 		list string
 		dst  *option.Set
 	}{{option.Sources, &l.Sources}, {option.Industries, &l.Industries}, {option.Levels, &l.Levels}} {
-		if *x.dst, err = s.opts.OptionSet(ctx, x.list); err != nil {
+		if *x.dst, err = src.OptionSet(ctx, x.list); err != nil {
 			return Lists{}, err
 		}
 	}

@@ -65,7 +65,11 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f customer.Filter) ([
 	if err := a.Require(PermView); err != nil {
 		return nil, 0, err
 	}
-	cs, total, err := s.customers.ListPool(ctx, a, f)
+	lists, err := customer.LoadLists(ctx, s.opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	cs, total, err := s.customers.ListPool(ctx, a, f, lists)
 	if err != nil {
 		return nil, 0, err
 	}
