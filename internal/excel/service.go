@@ -14,6 +14,7 @@ import (
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -62,9 +63,11 @@ type Service struct {
 	labels OptionLabeler
 }
 
-// OptionLabeler names a code of an editable option list (settings) in a
-// language; the i18n catalogue names the fixed ones.
+// OptionLabeler is the company's editable option lists (settings): the
+// codes an import accepts and their names in each language; the i18n
+// catalogue names the fixed ones.
 type OptionLabeler interface {
+	option.Source
 	Label(ctx context.Context, list, code, lang string) string
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dingcrm/crm/internal/apptest"
+	"github.com/dingcrm/crm/internal/excel/exceltest"
 )
 
 type companyJSON struct {
@@ -308,6 +309,16 @@ func TestOptionListsDriveValidation(t *testing.T) {
 			_, rows := exportRows(t, s1, "q="+url.QueryEscape("新来源"))
 			if len(rows) != 2 || !slices.Contains(rows[1], "Canton Fair") {
 				t.Errorf("export of a custom source: %q", rows)
+			}
+			// The import accepts the new source by its label in either
+			// language and refuses the retired one.
+			wb := exceltest.Workbook(t, zhImportHeaders, [][]string{
+				{"导入新来源甲", "", "", "", "", "广交会", "", "", "", "", "", ""},
+				{"导入新来源乙", "", "", "", "", "Canton Fair", "", "", "", "", "", ""},
+				{"导入旧来源", "", "", "", "", "官网", "", "", "", "", "", ""}})
+			var job importJSON
+			if st := upload(t, admin, wb, true, &job); st != 200 || job.Total != 3 || job.Rejected != 1 || len(job.Problems) != 1 {
+				t.Errorf("import with edited sources: %d %+v", st, job)
 			}
 			// Reorder and rename through the whole-list PUT.
 			cur := optionList(t, admin, "levels")
