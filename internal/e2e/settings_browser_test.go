@@ -31,7 +31,7 @@ func TestSettingsPage(t *testing.T) {
 	if got := admin.eval(`String(document.documentElement.scrollWidth <= window.innerWidth + 1)`); got != "true" {
 		t.Errorf("the settings page is wider than a 375 px phone")
 	}
-	for _, id := range []string{"stages", "pool-rules", "roles"} {
+	for _, id := range []string{"stages", "pool-rules", "roles"} { // 定时任务 appears with job.view
 		if admin.eval(`String(!!document.querySelector('[data-testid="settings-link-`+id+`"]'))`) != "true" {
 			t.Errorf("link %s missing", id)
 		}
@@ -96,6 +96,27 @@ func TestSettingsPage(t *testing.T) {
 	api.Do("GET", "/api/v1/settings/options/sources", nil, &list)
 	if n := len(list.Items); n != 9 || list.Items[n-1].Code != "canton_fair" || list.Items[0].Code != "website" || list.Items[0].Active {
 		t.Errorf("saved list: %+v", list.Items)
+	}
+
+	// 商机阶段: change a win rate and add a stage before 赢单.
+	admin.waitFor("the stage editor", `document.querySelectorAll('[data-testid="stage-row"]').length >= 3`)
+	admin.setValue(`[data-testid="stage-row"] [data-testid="stage-probability"]`, "15")
+	admin.typeInto(`[data-testid="stage-new-name"]`, "试用")
+	admin.setValue(`[data-testid="stage-new-probability"]`, "70")
+	admin.click(`[data-testid="stage-add"]`)
+	admin.click(`[data-testid="stage-save"]`)
+	admin.waitText(`[data-testid="toast"]`, "已保存")
+	var stages struct {
+		Items []struct {
+			Name        string `json:"name"`
+			Probability int    `json:"probability"`
+			Kind        string `json:"kind"`
+		} `json:"items"`
+	}
+	api.Do("GET", "/api/v1/opportunity-stages", nil, &stages)
+	n := len(stages.Items)
+	if n < 4 || stages.Items[0].Probability != 15 || stages.Items[n-3].Name != "试用" || stages.Items[n-3].Probability != 70 || stages.Items[n-2].Kind != "won" {
+		t.Errorf("saved stages: %+v", stages.Items)
 	}
 
 	// 字段权限: 客户电话 masked for 销售.

@@ -42,10 +42,94 @@ export async function settingsPage(ctx) {
 
   replace(ctx.main,
     jumpBar([['basic', t('settings.basic')], ['locale', t('settings.locale')], ['days', t('settings.days')],
-      ['options', t('settings.options')], ['more', t('settings.more')]]),
+      ['options', t('settings.options')], ...(can('opportunity.manage') ? [['stages', t('settings.link_stages')]] : []), ['more', t('settings.more')]]),
     companyForm(ctx, co),
     optionsEditor(ctx, lists),
+    can('opportunity.manage') ? stagesEditor(ctx) : null,
     moreLinks());
+}
+
+// stagesEditor is 商机阶段: names, win rates (赢率) and order of the pipeline's stages
+// (PUT /opportunity-stages, opportunity.manage). Exactly one 赢单 and one 输单 stage stay;
+// a stage that still has opportunities cannot be removed (the server says so).
+function stagesEditor(ctx) {
+  const box = h('div', { class: 'card', 'data-testid': 'settings-stages', style: 'margin-top:12px' });
+  let rows = [];
+  const errBox = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'stage-error' });
+  const table = h('div', { 'data-testid': 'stage-rows' });
+  const kindLabel = (k) => t(`settings.stage_kind.${k}`);
+
+  const drawRows = () => {
+    replace(table, rows.map((st, i) => {
+      const name = text(st.name, { maxlength: '20', 'data-testid': 'stage-name', 'aria-label': t('settings.stage_name') });
+      name.addEventListener('input', () => { st.name = name.value; st.renamed = true; });
+      const prob = h('input', { type: 'number', min: '0', max: '100', step: '1', inputmode: 'numeric', value: String(st.probability ?? 0),
+        disabled: st.kind !== 'open', 'data-testid': 'stage-probability', 'aria-label': t('settings.stage_probability'), style: 'width:5em' });
+      prob.addEventListener('input', () => { st.probability = Number(prob.value); });
+      const move = (d) => {
+        const j = i + d;
+        if (j < 0 || j >= rows.length) return;
+        [rows[i], rows[j]] = [rows[j], rows[i]];
+        drawRows();
+      };
+      return h('div', { class: 'stage-row', 'data-testid': 'stage-row', 'data-code': st.code || '', 'data-kind': st.kind,
+        style: 'display:flex;flex-wrap:wrap;gap:6px;align-items:center;padding:6px 0;border-bottom:1px solid var(--line, #eee)' },
+      h('span', { style: 'flex:1 1 140px;display:flex' }, name),
+      h('label', { style: 'display:flex;gap:4px;align-items:center' }, prob, '%'),
+      h('span', { class: 'muted', style: 'min-width:3em' }, kindLabel(st.kind)),
+      h('button', { type: 'button', class: 'btn btn-sm', disabled: i === 0, 'aria-label': t('settings.move_up'), 'data-testid': 'stage-up', onclick: () => move(-1) }, '↑'),
+      h('button', { type: 'button', class: 'btn btn-sm', disabled: i === rows.length - 1, 'aria-label': t('settings.move_down'), 'data-testid': 'stage-down', onclick: () => move(1) }, '↓'),
+      st.kind === 'open' ? h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-testid': 'stage-remove', 'aria-label': t('settings.stage_remove'), onclick: () => { rows.splice(i, 1); drawRows(); } }, '×') : null);
+    }));
+  };
+
+  const load = async () => {
+    try {
+      const r = await api('GET', '/opportunity-stages');
+      rows = ((r && r.items) || []).map((x) => ({ ...x, renamed: false }));
+    } catch (err) { showError(err); return; }
+    if (!ctx.alive()) return;
+    drawRows();
+  };
+
+  const addName = text('', { maxlength: '20', placeholder: t('settings.stage_name'), 'data-testid': 'stage-new-name', 'aria-label': t('settings.stage_name') });
+  const addProb = h('input', { type: 'number', min: '0', max: '100', value: '50', 'data-testid': 'stage-new-probability', 'aria-label': t('settings.stage_probability'), style: 'width:5em' });
+  const addBtn = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'stage-add', onclick: () => {
+    if (!addName.value.trim()) { addName.focus(); return; }
+    const at = rows.findIndex((r) => r.kind !== 'open');
+    const st = { name: addName.value.trim(), probability: Number(addProb.value), kind: 'open', renamed: true };
+    if (at < 0) rows.push(st); else rows.splice(at, 0, st);
+    addName.value = '';
+    drawRows();
+  } }, t('settings.option_add'));
+  const saveBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'stage-save', onclick: async () => {
+    errBox.textContent = '';
+    saveBtn.disabled = true;
+    try {
+      const stages = rows.map((st) => {
+        const out = st.id ? { id: st.id } : { kind: st.kind };
+        if (st.renamed || !st.id) out.name = st.name;
+        if (st.kind === 'open') out.probability = st.probability;
+        return out;
+      });
+      await api('PUT', '/opportunity-stages', { body: { stages } });
+      toast(t('form.saved'), 'success');
+      await load();
+    } catch (err) {
+      errBox.textContent = err.fields ? Object.values(err.fields).join('；') : (err.message || '');
+      showError(err);
+    } finally { saveBtn.disabled = false; }
+  } }, t('common.save'));
+
+  replace(box,
+    h('h3', { class: 'section-title section-title-first', id: 'settings-stages' }, t('settings.link_stages')),
+    h('p', { class: 'muted' }, t('settings.stages_hint')),
+    table,
+    h('div', { style: 'display:flex;gap:6px;margin-top:8px;align-items:center' }, h('span', { style: 'flex:1;display:flex' }, addName), addProb, '%', addBtn),
+    errBox,
+    h('div', { class: 'form-actions', style: 'margin-top:12px' }, saveBtn));
+  load();
+  return box;
 }
 
 // companyForm is the three sections saved by one PUT /settings.
@@ -222,7 +306,7 @@ function optionsEditor(ctx, lists) {
 // moreLinks: settings with editors of their own.
 function moreLinks() {
   const links = [
-    { href: '#/pipeline', label: t('settings.link_stages'), hint: t('settings.link_stages_hint'), perm: 'opportunity.view', id: 'stages' },
+    { href: '#/pipeline', label: t('settings.link_pipeline'), hint: t('settings.link_stages_hint'), perm: 'opportunity.view', id: 'stages' },
     { href: '#/pool/rules', label: t('nav.pool_rules'), hint: t('settings.link_pool_hint'), perm: 'pool.manage', id: 'pool-rules' },
     { href: '#/jobs', label: t('settings.link_jobs'), hint: t('settings.link_jobs_hint'), perm: 'job.view', id: 'jobs' },
     { href: '#/roles', label: t('roles.nav'), hint: t('settings.link_roles_hint'), perm: 'role.view', id: 'roles' },
