@@ -481,3 +481,22 @@ func TestSettingsTwoInstances(t *testing.T) {
 		t.Errorf("B masks after A's policy change: %q", c.Phone)
 	}
 }
+
+// TestSettingsTwoInstancesWithoutRedis: without Redis each instance checks
+// the version in the database; two instances on one SQLite file still see
+// each other's changes on the next request.
+func TestSettingsTwoInstancesWithoutRedis(t *testing.T) {
+	a := apptest.StartOn(t, "sqlite")
+	b := a.Another(t)
+	adminA, s1B := a.Login(t, "sim_admin"), b.Login(t, "sim_s1")
+	getSettings(t, s1B)
+	adminA.Do("PUT", "/api/v1/settings", map[string]any{"working_days": []int{1, 2, 3}}, nil)
+	if got := getSettings(t, s1B); !reflect.DeepEqual(got.WorkingDays, []int{1, 2, 3}) {
+		t.Errorf("B: %+v", got)
+	}
+	adminA.Do("PATCH", "/api/v1/settings/options/levels/d", map[string]any{"active": false}, nil)
+	var e errJSON
+	if st := s1B.Do("POST", "/api/v1/customers", map[string]any{"name": "D级", "level": "d"}, &e); st != 400 {
+		t.Errorf("B accepted a level retired on A: %d", st)
+	}
+}
