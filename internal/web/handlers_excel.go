@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
@@ -73,6 +74,12 @@ func (s *Server) importCustomers(c *gin.Context) {
 	p := s.params(c)
 	dry := p.boolean("dry_run")
 	if err := p.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	// Refuse before reading the upload: who may not import gets 403, not
+	// a complaint about the file.
+	if err := actorOf(c).Require(auth.Perm("customer.import")); err != nil {
 		s.fail(c, err)
 		return
 	}

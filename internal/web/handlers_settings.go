@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
 	optlist "github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/settings"
@@ -64,6 +65,11 @@ func (s *Server) getLogo(c *gin.Context) {
 
 // uploadLogo takes the multipart field "file".
 func (s *Server) uploadLogo(c *gin.Context) {
+	// Refuse before reading the upload (the service checks again).
+	if err := actorOf(c).Require(auth.Perm("setting.manage")); err != nil {
+		s.fail(c, err)
+		return
+	}
 	_, body, err := uploadedFile(c)
 	if err != nil {
 		var tooBig *http.MaxBytesError
