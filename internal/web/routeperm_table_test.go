@@ -35,7 +35,7 @@ var rpTable = map[string]rpRoute{
 	"GET /api/v1/opportunity-stages":     {},
 
 	// Customers.
-	"GET /api/v1/customers":              {perms: P(pCustView), queries: rpList},
+	"GET /api/v1/customers":              {perms: P(pCustView), queries: rpListNoCustomer},
 	"GET /api/v1/customers/:id":          {perms: P(pCustView), kind: "customer"},
 	"GET /api/v1/customers/:id/timeline": {perms: P(pCustView), kind: "customer"},
 	"POST /api/v1/customers":             {perms: P(pCustCreate), body: bodyOf(map[string]any{"name": "FRESH新客户"})},
@@ -112,7 +112,7 @@ var rpTable = map[string]rpRoute{
 	"PUT /api/v1/opportunity-stages": {perms: P("opportunity.manage"), body: func(f *rpFixture, _ *rpPersona, _ string, _ int64) any {
 		return map[string]any{"stages": f.currentStages()}
 	}},
-	"GET /api/v1/pipeline": {perms: P("opportunity.view")},
+	"GET /api/v1/pipeline": {perms: P("opportunity.view"), queries: rpListNoCustomer},
 	"GET /api/v1/pipeline/:stage_id": {perms: P("opportunity.view"), path: func(f *rpFixture, _ *rpPersona) string {
 		return fmt.Sprintf("/api/v1/pipeline/%d", f.stages["initial"])
 	}},
@@ -142,7 +142,7 @@ var rpTable = map[string]rpRoute{
 	"POST /api/v1/customers/import":         {perms: P(pCustImport), body: bodyOf(map[string]any{"file": "x"}), allowed: []int{400}},
 	"GET /api/v1/imports/:id":               {perms: P(pCustImport), path: func(*rpFixture, *rpPersona) string { return "/api/v1/imports/999999" }, allowed: []int{404}},
 	"GET /api/v1/imports/:id/errors.xlsx":   {perms: P(pCustImport), path: func(*rpFixture, *rpPersona) string { return "/api/v1/imports/999999/errors.xlsx" }, allowed: []int{404}},
-	"GET /api/v1/customers/export":          {perms: P(pCustExport), queries: rpList},
+	"GET /api/v1/customers/export":          {perms: P(pCustExport), queries: rpListNoCustomer},
 	"GET /api/v1/contacts/export":           {perms: P("contact.export"), queries: rpList},
 	"GET /api/v1/followups/export":          {perms: P("followup.export"), queries: rpList},
 	"GET /api/v1/sales/export":              {perms: P("sale.export"), queries: rpList},

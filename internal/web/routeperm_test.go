@@ -55,6 +55,7 @@ func TestEveryRoutePermission(t *testing.T) {
 			}
 			f.runPublic(t)
 			f.checkShown(t, engine)
+			t.Logf("%d routes in the table, %d calls checked", len(rpTable), f.calls)
 		})
 	}
 }
@@ -153,13 +154,15 @@ type rpFixture struct {
 	lackRole int64
 	userIDs  map[string]int64
 	// recs[kind][owner] is the fixed record's id.
-	recs   map[string]map[string]int64
-	stages map[string]int64
-	phones map[string]string // the fixed customers' phones
+	recs    map[string]map[string]int64
+	stages  map[string]int64
+	phones  map[string]string // the fixed customers' phones
+	deptIDs map[string]int64  // by name
 	// shown[key][persona] is the set of owners whose markers a 2xx answer
 	// held: the proof that the scan looks at real data.
 	shown map[string]map[string]map[string]bool
 	seq   int
+	calls int
 }
 
 var rpMarker = regexp.MustCompile(`LEAK([ABCP])`)
@@ -168,7 +171,7 @@ func marker(owner, kind string) string { return "LEAK" + owner + kind }
 
 func newRPFixture(t *testing.T, srv *apptest.Server) *rpFixture {
 	f := &rpFixture{t: t, srv: srv, owners: map[string]*apptest.Client{}, userIDs: map[string]int64{},
-		recs: map[string]map[string]int64{}, stages: map[string]int64{}, phones: map[string]string{},
+		recs: map[string]map[string]int64{}, stages: map[string]int64{}, phones: map[string]string{}, deptIDs: map[string]int64{},
 		shown: map[string]map[string]map[string]bool{}}
 	f.admin = srv.Login(t, "sim_admin")
 	var users struct {
@@ -180,6 +183,16 @@ func newRPFixture(t *testing.T, srv *apptest.Server) *rpFixture {
 	f.admin.Do("GET", "/api/v1/users?page_size=100", nil, &users)
 	for _, u := range users.Items {
 		f.userIDs[u.UserID] = u.ID
+	}
+	var deps struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	f.admin.Do("GET", "/api/v1/departments", nil, &deps)
+	for _, d := range deps.Items {
+		f.deptIDs[d.Name] = d.ID
 	}
 	var stages struct {
 		Items []struct {
@@ -202,6 +215,15 @@ func newRPFixture(t *testing.T, srv *apptest.Server) *rpFixture {
 	// Fixed records, each carrying its owner's marker.
 	for _, o := range []string{ownA, ownB, ownC} {
 		f.recs2(o, "LEAK")
+	}
+	// And a deleted set each, for the recycle bins.
+	for _, o := range []string{ownA, ownB, ownC} {
+		ids := f.newSet(o, "LEAK")
+		for kind, path := range map[string]string{"sale": "sales", "opportunity": "opportunities", "customer": "customers"} {
+			if st := f.owners[o].Do("DELETE", fmt.Sprintf("/api/v1/%s/%d", path, ids[kind]), nil, nil); st != 204 {
+				t.Fatalf("delete %s: %d", kind, st)
+			}
+		}
 	}
 	f.put("pool", ownP, f.poolCustomer("LEAK"))
 	for _, o := range []string{ownA, ownB, ownC} {
@@ -393,8 +415,16 @@ type rpRoute struct {
 }
 
 // rpList is how lists are read: one page large enough for every fixed
-// record, and a search for the markers.
-var rpList = []string{"page_size=100", "page_size=100&q=LEAK"}
+// record, a search for the markers, and filters naming another person's
+// customer, owner and department (a filter must narrow the scope, never
+// widen it). {custC} and the like are filled in by rpFixture.fill.
+var rpList = []string{"page_size=100", "page_size=100&q=LEAK",
+	"page_size=100&owner_id={userC}", "page_size=100&department_id={deptC}", "page_size=100&customer_id={custC}",
+	"page_size=100&owner_id={userA}", "page_size=100&customer_id={custA}"}
+
+// rpListNoCustomer is rpList for lists without a customer filter.
+var rpListNoCustomer = []string{"page_size=100", "page_size=100&q=LEAK",
+	"page_size=100&owner_id={userC}", "page_size=100&department_id={deptC}", "page_size=100&owner_id={userA}"}
 
 func P(ps ...auth.Perm) []auth.Perm { return ps }
 
@@ -482,7 +512,7 @@ func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owne
 			}
 			u = strings.Replace(u, ":id", fmt.Sprint(id), 1)
 			if query != "" {
-				u += "?" + query
+				u += "?" + f.fill(query)
 			}
 			var body any
 			if r.body != nil {
@@ -492,6 +522,7 @@ func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owne
 			if r.ownSession && p.userid != "" && !p.inactive {
 				c = f.srv.Login(t, p.userid)
 			}
+			f.calls++
 			resp := c.Raw(method, u, body, nil)
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -786,4 +817,13 @@ func (f *rpFixture) checkShown(t *testing.T, engine string) {
 			}
 		}
 	}
+}
+
+// fill replaces the placeholders rpList uses.
+func (f *rpFixture) fill(q string) string {
+	r := strings.NewReplacer(
+		"{custA}", fmt.Sprint(f.recs["customer"][ownA]), "{custC}", fmt.Sprint(f.recs["customer"][ownC]),
+		"{userA}", fmt.Sprint(f.userIDs["sim_s1"]), "{userC}", fmt.Sprint(f.userIDs["sim_s5"]),
+		"{deptC}", fmt.Sprint(f.deptIDs["销售二部"]))
+	return r.Replace(q)
 }
