@@ -109,8 +109,8 @@ func (l *load) sampleAll(ctx context.Context) {
 
 // readMetrics reads the Go runtime figures from an instance's Prometheus
 // endpoint (allowed from loopback).
-func readMetrics(ctx context.Context, c *http.Client, target string) sample {
-	s := sample{at: time.Now(), target: target}
+func readMetrics(ctx context.Context, c *http.Client, target string) (s sample) {
+	s = sample{at: time.Now(), target: target}
 	req, _ := http.NewRequestWithContext(ctx, "GET", target+"/metrics", nil)
 	resp, err := c.Do(req)
 	if err != nil {
