@@ -29,8 +29,10 @@ import (
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
@@ -60,6 +62,10 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
+	// Reminders and Outbox: 提醒, and the dispatcher of notifications (the
+	// dispatch-reminders, check-send-results and morning-digest jobs).
+	Reminders *reminder.Service
+	Outbox    *outbox.Dispatcher
 	started time.Time
 }
 
@@ -157,6 +163,7 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.wireOutbox()
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -173,6 +180,7 @@ func (a *App) wire() error {
 		Pool:      pool.NewService(a.DB, loader),
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		OrgSync:   a.OrgSync,
+		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

@@ -22,8 +22,10 @@ import (
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/user"
@@ -49,6 +51,8 @@ type Deps struct {
 	Pool         *pool.Service
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
+	Reminders    *reminder.Service
+	Inbox        *outbox.Inbox
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -152,7 +156,8 @@ func (s *Server) routes(e *gin.Engine) {
 	s.poolRoutes(in)
 	s.excelRoutes(in) // imports and exports
 	s.orgsyncRoutes(in)
-	s.roleRoutes(in) // roles (权限管理), login log, log exports
+	s.roleRoutes(in)     // roles (权限管理), login log, log exports
+	s.reminderRoutes(in) // 提醒 and the in-app inbox
 
 	e.NoRoute(s.static)
 }
