@@ -66,7 +66,7 @@ type App struct {
 	// dispatch-reminders, check-send-results and morning-digest jobs).
 	Reminders *reminder.Service
 	Outbox    *outbox.Dispatcher
-	started time.Time
+	started   time.Time
 }
 
 // New opens the database and shared state, checks the schema, seeds what
@@ -181,7 +181,7 @@ func (a *App) wire() error {
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		OrgSync:   a.OrgSync,
 		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
-		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
 	})

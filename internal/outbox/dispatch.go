@@ -464,4 +464,3 @@ func (d *Dispatcher) lowQuota(ctx context.Context, now time.Time) bool {
 
 // Owner is this dispatcher's lease name.
 func (d *Dispatcher) Owner() string { return d.o.Owner }
-

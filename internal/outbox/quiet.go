@@ -39,7 +39,9 @@ func (w Window) Quiet(now time.Time) (bool, time.Time) {
 	t := now.In(loc)
 	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 	m := t.Hour()*60 + t.Minute()
-	at := func(day, minutes int) time.Time { return midnight.AddDate(0, 0, day).Add(time.Duration(minutes) * time.Minute) }
+	at := func(day, minutes int) time.Time {
+		return midnight.AddDate(0, 0, day).Add(time.Duration(minutes) * time.Minute)
+	}
 	if w.Start < w.End {
 		if m >= w.Start && m < w.End {
 			return true, at(0, w.End)
