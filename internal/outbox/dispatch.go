@@ -165,9 +165,23 @@ func (d *Dispatcher) Run(ctx context.Context) (Stats, error) {
 	}
 	st.LowQuota = d.lowQuota(ctx, now)
 	for ctx.Err() == nil {
-		formed, err := d.form(ctx, d.now(), st.LowQuota, &st)
-		if err != nil {
-			return st, err
+		// Batches are formed just before they can be sent (no more than two
+		// claims' worth waiting): a person's messages that fall due while
+		// the queue drains join their next batch instead of making another
+		// call.
+		now := d.now()
+		var backlog int
+		if err := d.o.DB.GetContext(ctx, &backlog, `SELECT COUNT(*) FROM outbox_batches WHERE status = 'pending'
+			AND next_at <= ?`, now); err != nil {
+			return st, fmt.Errorf("outbox: backlog: %w", err)
+		}
+		formed := 0
+		if room := 2*d.o.Claim - backlog; room > 0 {
+			n, err := d.form(ctx, now, st.LowQuota, &st, room)
+			if err != nil {
+				return st, err
+			}
+			formed = n
 		}
 		batches, found, err := d.claim(ctx)
 		if err != nil {
@@ -187,39 +201,30 @@ func (d *Dispatcher) Run(ctx context.Context) (Stats, error) {
 }
 
 // form turns the messages due by the start of the current minute into
-// batches, one per person (split only when they do not fit one card; a
-// digest goes alone). Messages due within the current minute wait for its
-// end, so a person never gets two notifications for one minute.
-func (d *Dispatcher) form(ctx context.Context, now time.Time, low bool, st *Stats) (int, error) {
+// batches for up to limit people, those waiting longest first: one batch per
+// person (split only when it does not fit one card; a digest goes alone).
+// Messages due within the current minute wait for its end, so a person
+// never gets two notifications for one minute.
+func (d *Dispatcher) form(ctx context.Context, now time.Time, low bool, st *Stats, limit int) (int, error) {
 	cutoff := now.Truncate(time.Minute)
+	var users []int64
+	err := d.o.DB.SelectContext(ctx, &users, `SELECT user_id FROM outbox_messages WHERE status = 'pending' AND due_at <= ?
+		GROUP BY user_id ORDER BY MIN(due_at), user_id LIMIT ?`, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: due people: %w", err)
+	}
 	formed := 0
-	for range 1000 {
-		var users []int64
-		err := d.o.DB.SelectContext(ctx, &users, `SELECT DISTINCT user_id FROM outbox_messages
-			WHERE status = 'pending' AND due_at <= ? ORDER BY user_id LIMIT 200`, cutoff)
+	for _, uid := range users {
+		ok, err := d.formFor(ctx, uid, cutoff, now, low, st)
 		if err != nil {
-			return formed, fmt.Errorf("outbox: due people: %w", err)
-		}
-		if len(users) == 0 {
-			return formed, nil
-		}
-		progress := false
-		for _, uid := range users {
-			ok, err := d.formFor(ctx, uid, cutoff, now, low, st)
-			if err != nil {
-				if ctx.Err() != nil {
-					return formed, ctx.Err()
-				}
-				d.o.Log.WarnContext(ctx, "outbox: form batch", "user", uid, "err", err)
-				continue
+			if ctx.Err() != nil {
+				return formed, ctx.Err()
 			}
-			if ok {
-				formed++
-				progress = true
-			}
+			d.o.Log.WarnContext(ctx, "outbox: form batch", "user", uid, "err", err)
+			continue
 		}
-		if !progress {
-			return formed, nil
+		if ok {
+			formed++
 		}
 	}
 	return formed, nil
