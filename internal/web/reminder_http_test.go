@@ -247,3 +247,52 @@ func TestInboxHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestMorningDigestAndRepeatsHTTP: the morning digest is one message per
+// person with something to do (today's and overdue reminders, today's
+// follow-ups), once a day however often the job runs; a repeating reminder
+// that fell due rolls on once, however many dispatchers run.
+func TestMorningDigestAndRepeatsHTTP(t *testing.T) {
+	for _, engine := range apptest.Engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			srv := apptest.StartOn(t, engine)
+			s1 := srv.Login(t, "sim_s1")
+			s1ID := userID(t, srv, "sim_s1")
+			cid := newCustomerAs(t, s1, "晨报客户")
+			now := time.Now().UTC().Truncate(time.Second)
+			var overdue, daily reminderJSON
+			s1.Do("POST", "/api/v1/reminders", map[string]any{"customer_id": cid, "remind_at": now.Add(-50 * time.Hour).Format(time.RFC3339),
+				"content": "逾期的回访"}, &overdue)
+			s1.Do("POST", "/api/v1/reminders", map[string]any{"customer_id": cid, "remind_at": now.Add(-time.Minute).Format(time.RFC3339),
+				"content": "每日打卡", "repeat": "daily"}, &daily)
+			if overdue.ID == 0 || daily.ID == 0 {
+				t.Fatal("reminders not created")
+			}
+			ctx := context.Background()
+			for range 2 {
+				if _, err := srv.App.Reminders.MorningDigest(ctx, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var bodies []string
+			if err := srv.App.DB.Select(&bodies, "SELECT body FROM outbox_messages WHERE kind = 'digest' AND user_id = ?", s1ID); err != nil {
+				t.Fatal(err)
+			}
+			if len(bodies) != 1 || !strings.Contains(bodies[0], "逾期的回访") || !strings.Contains(bodies[0], "逾期未处理的提醒 1 条") {
+				t.Errorf("digests %q, want one naming the overdue reminder", bodies)
+			}
+			for range 3 {
+				if err := srv.App.Reminders.RollDue(ctx, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := count(t, srv, "SELECT COUNT(*) FROM reminders WHERE previous_id = ? AND status = 'pending'", daily.ID); n != 1 {
+				t.Errorf("the daily reminder rolled on %d times, want 1", n)
+			}
+			next := count(t, srv, "SELECT id FROM reminders WHERE previous_id = ?", daily.ID)
+			if n := count(t, srv, "SELECT COUNT(*) FROM outbox_messages WHERE status = 'pending' AND dedup_key LIKE ?", fmt.Sprintf("reminder:%d:%%", next)); n != 1 {
+				t.Errorf("the next occurrence has %d notifications waiting, want 1", n)
+			}
+		})
+	}
+}
