@@ -19,12 +19,11 @@ func (d *Dispatcher) CheckSendResults(ctx context.Context) (string, error) {
 	}
 	now := d.now()
 	var rows []struct {
-		ID       int64  `db:"id"`
-		TaskID   int64  `db:"task_id"`
-		Attempts int    `db:"attempts"`
-		To       string `db:"userid"`
+		ID     int64  `db:"id"`
+		TaskID int64  `db:"task_id"`
+		To     string `db:"userid"`
 	}
-	err := d.o.DB.SelectContext(ctx, &rows, `SELECT b.id, b.task_id, b.attempts, COALESCE(u.userid, '') AS userid
+	err := d.o.DB.SelectContext(ctx, &rows, `SELECT b.id, b.task_id, COALESCE(u.userid, '') AS userid
 		FROM outbox_batches b LEFT JOIN users u ON u.id = b.user_id
 		WHERE b.status = 'sent' AND b.sent_at <= ? AND b.sent_at > ? ORDER BY b.sent_at, b.id LIMIT 500`,
 		now.Add(-time.Minute), now.Add(-23*time.Hour))
@@ -42,7 +41,7 @@ func (d *Dispatcher) CheckSendResults(ctx context.Context) (string, error) {
 			d.o.Log.WarnContext(ctx, "outbox: getsendresult", "batch", r.ID, "task", r.TaskID, "err", err)
 			continue
 		}
-		status, reason := outcome(res, r.To, r.Attempts)
+		status, reason := outcome(res, r.To)
 		if status == "" {
 			counts["pending"]++
 			continue
@@ -65,7 +64,7 @@ func (d *Dispatcher) CheckSendResults(ctx context.Context) (string, error) {
 // yet. A duplicate-content drop can only be a resend of this very batch
 // (every batch's content carries its own reference), so the person has the
 // first copy: delivered.
-func outcome(res *dingtalk.SendResult, to string, attempts int) (status, reason string) {
+func outcome(res *dingtalk.SendResult, to string) (status, reason string) {
 	for _, f := range res.Forbidden {
 		if f.UserID != to {
 			continue
@@ -92,6 +91,5 @@ func outcome(res *dingtalk.SendResult, to string, attempts int) (status, reason 
 	case slices.Contains(res.FailedUserIDs, to):
 		return "failed", "DingTalk failed to deliver (failed_user_id_list)"
 	}
-	_ = attempts
 	return "", ""
 }

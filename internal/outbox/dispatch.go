@@ -183,9 +183,13 @@ func (d *Dispatcher) Run(ctx context.Context) (Stats, error) {
 			}
 			formed = n
 		}
-		batches, found, err := d.claim(ctx)
-		if err != nil {
-			return st, err
+		var batches []claimed
+		found := false
+		if d.o.DingTalk != nil {
+			var err error
+			if batches, found, err = d.claim(ctx); err != nil {
+				return st, err
+			}
 		}
 		if !found && formed == 0 {
 			break

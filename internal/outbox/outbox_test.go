@@ -172,3 +172,32 @@ func TestDispatch(t *testing.T) {
 		}
 	})
 }
+
+// TestInboxOnly: without DingTalk every message still reaches the in-app
+// inbox, merged per person as DingTalk would have received it.
+func TestInboxOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ids := addUsers(t, db, "sim_s1")
+		due := time.Now().Add(-2 * time.Minute)
+		enqueue(t, db,
+			outbox.Message{UserID: ids["sim_s1"], Title: "一", Body: "〔1〕", DedupKey: "x1", DueAt: due},
+			outbox.Message{UserID: ids["sim_s1"], Title: "二", Body: "〔2〕", DedupKey: "x2", DueAt: due})
+		d := outbox.NewDispatcher(outbox.Options{DB: db, Quiet: outbox.Never, Log: quiet})
+		if _, err := d.Dispatch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var rows []struct {
+			Status string `db:"status"`
+			Reason string `db:"reason"`
+			Body   string `db:"body"`
+			Items  int    `db:"items"`
+		}
+		if err := db.Select(&rows, "SELECT status, reason, body, items FROM outbox_batches"); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Status != "inbox" || rows[0].Reason != "no_dingtalk" || rows[0].Items != 2 ||
+			!strings.Contains(rows[0].Body, "〔1〕") || !strings.Contains(rows[0].Body, "〔2〕") {
+			t.Errorf("batches %+v, want one inbox-only batch of both", rows)
+		}
+	})
+}
