@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,9 @@ type Options struct {
 	// Claim is how many batches one claim takes (default 20: about a
 	// second of sending at DingTalk's pace, so leases stay fresh).
 	Claim int
+	// Workers is how many sends run at once (default 4); the client's rate
+	// limit sets the pace, the workers keep the database writes off it.
+	Workers int
 	// Prepare runs at the start of each Dispatch (the reminders' repeats).
 	Prepare func(ctx context.Context, now time.Time) error
 	// Alert tells admins something needs them (default: an "alert" entry
@@ -108,6 +112,9 @@ func NewDispatcher(o Options) *Dispatcher {
 	if o.Claim <= 0 {
 		o.Claim = 20
 	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -150,9 +157,23 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (string, error) {
 	return st.String(), err
 }
 
-// Run is Dispatch with the counts.
+// tally is a Run's counts, shared by its former and its senders.
+type tally struct {
+	mu sync.Mutex
+	s  Stats
+}
+
+func (t *tally) add(f func(*Stats)) {
+	t.mu.Lock()
+	f(&t.s)
+	t.mu.Unlock()
+}
+
+// Run is Dispatch with the counts. One goroutine forms batches while the
+// caller's claims them and Workers goroutines send them, so the database
+// work never holds up the sends (DingTalk's pace is the limit).
 func (d *Dispatcher) Run(ctx context.Context) (Stats, error) {
-	var st Stats
+	st := &tally{}
 	now := d.now()
 	if d.o.Prepare != nil {
 		if err := d.o.Prepare(ctx, now); err != nil {
@@ -160,48 +181,98 @@ func (d *Dispatcher) Run(ctx context.Context) (Stats, error) {
 		}
 	}
 	if quiet, _ := d.o.Quiet.Quiet(now); quiet {
-		st.Quiet = true
-		return st, nil
+		st.s.Quiet = true
+		return st.s, nil
 	}
-	st.LowQuota = d.lowQuota(ctx, now)
+	st.s.LowQuota = d.lowQuota(ctx, now)
+	low := st.s.LowQuota
+	formCtx, stopForming := context.WithCancel(ctx)
+	defer stopForming()
+	formed := make(chan error, 1)
+	go func() { formed <- d.formLoop(formCtx, low, st) }()
+	var (
+		wg       sync.WaitGroup
+		workers  = make(chan struct{}, d.o.Workers)
+		finished bool
+		err      error
+	)
+	for ctx.Err() == nil && d.o.DingTalk != nil {
+		batches, found, cerr := d.claim(ctx)
+		if cerr != nil {
+			err = cerr
+			break
+		}
+		if !found {
+			if finished {
+				break
+			}
+			select {
+			case err = <-formed:
+				finished = true
+			case <-time.After(50 * time.Millisecond):
+			}
+			if err != nil {
+				break
+			}
+			continue
+		}
+		for _, b := range batches {
+			workers <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-workers; wg.Done() }()
+				if ctx.Err() == nil {
+					d.send(ctx, b, st)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if !finished {
+		if d.o.DingTalk != nil {
+			stopForming()
+		}
+		if ferr := <-formed; err == nil && !errors.Is(ferr, context.Canceled) {
+			err = ferr
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return st.s, err
+}
+
+// formLoop forms batches just before they can be sent (no more than two
+// claims' worth waiting): a person's messages that fall due while the
+// queue drains join their next batch instead of making another call. It
+// ends when nothing more is due.
+func (d *Dispatcher) formLoop(ctx context.Context, low bool, st *tally) error {
 	for ctx.Err() == nil {
-		// Batches are formed just before they can be sent (no more than two
-		// claims' worth waiting): a person's messages that fall due while
-		// the queue drains join their next batch instead of making another
-		// call.
 		now := d.now()
 		var backlog int
 		if err := d.o.DB.GetContext(ctx, &backlog, `SELECT COUNT(*) FROM outbox_batches WHERE status = 'pending'
 			AND next_at <= ?`, now); err != nil {
-			return st, fmt.Errorf("outbox: backlog: %w", err)
+			return fmt.Errorf("outbox: backlog: %w", err)
 		}
-		formed := 0
-		if room := 2*d.o.Claim - backlog; room > 0 {
-			n, err := d.form(ctx, now, st.LowQuota, &st, room)
-			if err != nil {
-				return st, err
+		room := 2*d.o.Claim - backlog
+		if d.o.DingTalk == nil {
+			room = 2 * d.o.Claim
+		}
+		if room <= 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
 			}
-			formed = n
+			continue
 		}
-		var batches []claimed
-		found := false
-		if d.o.DingTalk != nil {
-			var err error
-			if batches, found, err = d.claim(ctx); err != nil {
-				return st, err
-			}
-		}
-		if !found && formed == 0 {
-			break
-		}
-		for _, b := range batches {
-			if ctx.Err() != nil {
-				break
-			}
-			d.send(ctx, b, &st)
+		n, err := d.form(ctx, now, low, st, room)
+		if err != nil || n == 0 {
+			return err
 		}
 	}
-	return st, ctx.Err()
+	return ctx.Err()
 }
 
 // form turns the messages due by the start of the current minute into
@@ -209,7 +280,7 @@ func (d *Dispatcher) Run(ctx context.Context) (Stats, error) {
 // person (split only when it does not fit one card; a digest goes alone).
 // Messages due within the current minute wait for its end, so a person
 // never gets two notifications for one minute.
-func (d *Dispatcher) form(ctx context.Context, now time.Time, low bool, st *Stats, limit int) (int, error) {
+func (d *Dispatcher) form(ctx context.Context, now time.Time, low bool, st *tally, limit int) (int, error) {
 	cutoff := now.Truncate(time.Minute)
 	var users []int64
 	err := d.o.DB.SelectContext(ctx, &users, `SELECT user_id FROM outbox_messages WHERE status = 'pending' AND due_at <= ?
@@ -245,7 +316,7 @@ type person struct {
 
 // formFor makes one batch of uid's due messages. It reports false when
 // another dispatcher took them first.
-func (d *Dispatcher) formFor(ctx context.Context, uid int64, cutoff, now time.Time, low bool, st *Stats) (bool, error) {
+func (d *Dispatcher) formFor(ctx context.Context, uid int64, cutoff, now time.Time, low bool, st *tally) (bool, error) {
 	var items []item
 	err := d.o.DB.SelectContext(ctx, &items, `SELECT id, kind, title, body, url, customer_id, due_at FROM outbox_messages
 		WHERE user_id = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT 30`, uid, cutoff)
@@ -317,11 +388,13 @@ func (d *Dispatcher) formFor(ctx context.Context, uid int64, cutoff, now time.Ti
 	if err != nil {
 		return false, err
 	}
-	st.Formed++
-	st.Messages += len(items)
-	if status == "inbox" {
-		st.InboxOnly++
-	}
+	st.add(func(s *Stats) {
+		s.Formed++
+		s.Messages += len(items)
+		if status == "inbox" {
+			s.InboxOnly++
+		}
+	})
 	return true, nil
 }
 
@@ -367,7 +440,7 @@ func (d *Dispatcher) claim(ctx context.Context) (out []claimed, found bool, err 
 // send sends one claimed batch and records the outcome, if the lease is
 // still this instance's (a stale holder's outcome is dropped: the batch's
 // new holder resends the same content, which DingTalk drops as a repeat).
-func (d *Dispatcher) send(ctx context.Context, b claimed, st *Stats) {
+func (d *Dispatcher) send(ctx context.Context, b claimed, st *tally) {
 	var msg dingtalk.Message
 	if err := json.Unmarshal([]byte(b.Msg), &msg); err != nil {
 		d.fail(ctx, b, "bad card: "+err.Error(), st)
@@ -387,7 +460,7 @@ func (d *Dispatcher) send(ctx context.Context, b claimed, st *Stats) {
 			d.o.Log.WarnContext(ctx, "outbox: record sent (will be resent, invisibly)", "batch", b.ID, "err", err)
 			return
 		}
-		st.Sent++
+		st.add(func(s *Stats) { s.Sent++ })
 		return
 	}
 	if permanent(err) || b.Attempts >= d.o.MaxAttempts {
@@ -404,7 +477,7 @@ func (d *Dispatcher) send(ctx context.Context, b claimed, st *Stats) {
 		d.o.Log.WarnContext(ctx, "outbox: record retry", "batch", b.ID, "err", uerr)
 		return
 	}
-	st.Retried++
+	st.add(func(s *Stats) { s.Retried++ })
 }
 
 // permanent reports errors a resend cannot fix.
@@ -418,7 +491,7 @@ func permanent(err error) bool {
 	return false
 }
 
-func (d *Dispatcher) fail(ctx context.Context, b claimed, reason string, st *Stats) {
+func (d *Dispatcher) fail(ctx context.Context, b claimed, reason string, st *tally) {
 	res, err := d.o.DB.ExecContext(ctx, `UPDATE outbox_batches SET status = 'failed', reason = ?, lease_owner = NULL,
 		lease_until = NULL WHERE id = ? AND lease_owner = ?`, cut(reason, 255), b.ID, b.Token)
 	if err != nil {
@@ -426,7 +499,7 @@ func (d *Dispatcher) fail(ctx context.Context, b claimed, reason string, st *Sta
 		return
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		st.Failed++
+		st.add(func(s *Stats) { s.Failed++ })
 		d.o.Alert(ctx, "send_failed", fmt.Sprintf("notification %s to %s not delivered after %d attempts: %s",
 			batchRef(b.ID), b.To, b.Attempts, reason))
 	}

@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -198,6 +199,61 @@ func TestInboxOnly(t *testing.T) {
 		if len(rows) != 1 || rows[0].Status != "inbox" || rows[0].Reason != "no_dingtalk" || rows[0].Items != 2 ||
 			!strings.Contains(rows[0].Body, "〔1〕") || !strings.Contains(rows[0].Body, "〔2〕") {
 			t.Errorf("batches %+v, want one inbox-only batch of both", rows)
+		}
+	})
+}
+
+// lossy is DingTalk whose answer to the next send is lost after DingTalk
+// accepted it (a crash or a dropped connection between send and record).
+type lossy struct {
+	*dingtalk.Client
+	lose bool
+}
+
+func (l *lossy) SendWorkNotice(ctx context.Context, n dingtalk.WorkNotice) (int64, error) {
+	id, err := l.Client.SendWorkNotice(ctx, n)
+	if err == nil && l.lose {
+		l.lose = false
+		return 0, errors.New("read tcp: connection reset by peer")
+	}
+	return id, err
+}
+
+// TestResendInvisible: when the answer to an accepted send is lost, the
+// batch is sent again byte for byte; DingTalk drops the repeat, the person
+// has one copy, and getsendresult's 143106 for the resend counts as
+// delivered.
+func TestResendInvisible(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fake := dingtalktest.New(dingtalktest.Options{Org: dingtalktest.SimulatedOrg()})
+		defer fake.Close()
+		c, err := dingtalk.New(fake.ClientOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt := &lossy{Client: c, lose: true}
+		ids := addUsers(t, db, "sim_s4")
+		now := time.Now()
+		d := outbox.NewDispatcher(outbox.Options{DB: db, DingTalk: dt, Quiet: outbox.Never, Log: quiet, Backoff: time.Second,
+			Now: func() time.Time { return now }})
+		enqueue(t, db, outbox.Message{UserID: ids["sim_s4"], Title: "回访", Body: "〔once〕", DedupKey: "once", DueAt: now.Add(-2 * time.Minute)})
+		if st, _ := d.Run(ctx); st.Retried != 1 {
+			t.Fatalf("first run %+v, want one retry", st)
+		}
+		now = now.Add(2 * time.Second)
+		if st, _ := d.Run(ctx); st.Sent != 1 {
+			t.Fatalf("second run %+v, want the resend", st)
+		}
+		if got := fake.DeliveriesTo("sim_s4"); len(got) != 1 {
+			t.Fatalf("the person got %d copies, want 1", len(got))
+		}
+		now = now.Add(2 * time.Minute)
+		if _, err := d.CheckSendResults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, db, "SELECT COUNT(*) FROM outbox_batches WHERE status = 'delivered' AND reason LIKE 'resend dropped%'"); n != 1 {
+			t.Errorf("the resend is not marked delivered")
 		}
 	})
 }

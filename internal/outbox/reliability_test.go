@@ -85,11 +85,25 @@ func TestDispatcherHelper(t *testing.T) {
 }
 
 // faulty answers 30 % of the work-notification and send-result calls with
-// a fault: -1 (busy), 90018 (QPS), HTTP 5xx, or a delay past the client's
-// timeout (the fake still delivers the delayed send: the client cannot tell).
+// a fault: -1 (busy), 90018 (QPS), HTTP 5xx, or a timeout — half of them a
+// slow answer the fake abandons when the client gives up, half a call the
+// fake handles (delivers) whose answer never reaches the client.
 type faulty struct {
-	fake   *dingtalktest.Server
-	counts [4]atomic.Int64
+	fake     *dingtalktest.Server
+	counts   [4]atomic.Int64
+	accepted atomic.Int64 // work notices the fake accepted (errcode 0)
+	lost     atomic.Int64 // calls handled whose answer never reached the client
+}
+
+// recorder keeps what the fake wrote, to count accepted sends.
+type recorder struct {
+	http.ResponseWriter
+	body []byte
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body = append(r.body, b...)
+	return r.ResponseWriter.Write(b)
 }
 
 func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -105,10 +119,32 @@ func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case 2:
 			f.fake.FailNext(api, []int{500, 502, 503}[rand.IntN(3)], 1)
 		case 3:
-			f.fake.DelayNext(api, 1500*time.Millisecond, 1)
+			if rand.IntN(2) == 0 {
+				// Slow: the client gives up first and the fake, seeing
+				// it go, does nothing.
+				f.fake.DelayNext(api, 1500*time.Millisecond, 1)
+				break
+			}
+			// Done, but the answer is lost: the fake handles the call
+			// and the client times out waiting for the reply.
+			f.lost.Add(1)
+			rec := &recorder{ResponseWriter: httptest.NewRecorder()}
+			f.fake.Handler().ServeHTTP(rec, r)
+			if api == dingtalk.APIAsyncSend && strings.Contains(string(rec.body), `"errcode":0`) {
+				f.accepted.Add(1)
+			}
+			select {
+			case <-time.After(1500 * time.Millisecond):
+			case <-r.Context().Done():
+			}
+			return
 		}
 	}
-	f.fake.Handler().ServeHTTP(w, r)
+	rec := &recorder{ResponseWriter: w}
+	f.fake.Handler().ServeHTTP(rec, r)
+	if api == dingtalk.APIAsyncSend && strings.Contains(string(rec.body), `"errcode":0`) {
+		f.accepted.Add(1)
+	}
 }
 
 // TestDispatchReliability: three dispatchers at once (two in this process,
@@ -300,8 +336,8 @@ func TestDispatchReliability(t *testing.T) {
 	}
 	batches := count("SELECT COUNT(*) FROM outbox_batches")
 	resent := count("SELECT COUNT(*) FROM outbox_batches WHERE attempts > 1")
-	t.Logf("%d messages in %d batches; %d batches sent more than once; faults injected: busy %d, qps %d, 5xx %d, timeout %d; asyncsend calls %d",
-		len(want), batches, resent, proxy.counts[0].Load(), proxy.counts[1].Load(), proxy.counts[2].Load(), proxy.counts[3].Load(),
+	t.Logf("%d messages in %d batches; %d batches sent more than once; faults injected: busy %d, qps %d, 5xx %d, timeout %d (%d of them handled, the answer lost); asyncsend calls %d",
+		len(want), batches, resent, proxy.counts[0].Load(), proxy.counts[1].Load(), proxy.counts[2].Load(), proxy.counts[3].Load(), proxy.lost.Load(),
 		fake.Calls(dingtalk.APIAsyncSend))
 	if n := count("SELECT COUNT(*) FROM outbox_batches WHERE status <> 'sent'"); n != 0 {
 		t.Errorf("%d batches not sent (failed?)", n)
@@ -320,6 +356,7 @@ func TestDispatchReliability(t *testing.T) {
 	if n := count("SELECT COUNT(*) FROM outbox_batches WHERE status = 'delivered'"); n != batches {
 		t.Errorf("%d of %d batches delivered after the checks", n, batches)
 	}
-	t.Logf("%d resends were dropped by DingTalk as repeats (so invisible) and counted delivered",
+	t.Logf("DingTalk accepted %d work notices for %d batches and dropped %d as repeats (resends the person never saw); %d of the recorded tasks were such repeats",
+		proxy.accepted.Load(), batches, proxy.accepted.Load()-int64(len(fake.Deliveries())),
 		count("SELECT COUNT(*) FROM outbox_batches WHERE reason LIKE 'resend dropped%'"))
 }
