@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/dingcrm/crm/internal/auth"
 )
@@ -215,4 +216,21 @@ var rpTable = map[string]rpRoute{
 	"PATCH /api/v1/settings/options/:list/:code": {perms: P("setting.manage"), path: func(f *rpFixture, _ *rpPersona) string {
 		return "/api/v1/settings/options/tags/" + f.optionList("tags")[0]["code"].(string)
 	}, body: bodyOf(map[string]any{"active": true})},
+
+	// Reminders (提醒) and the inbox (消息).
+	"GET /api/v1/reminders":     {perms: P("reminder.view"), queries: []string{"", "when=all", "when=all&customer_id={custC}", "when=all&customer_id={custA}"}},
+	"GET /api/v1/reminders/:id": {perms: P("reminder.view"), kind: "reminder"},
+	"POST /api/v1/reminders": {perms: P("reminder.create"), body: func(f *rpFixture, p *rpPersona, _ string, _ int64) any {
+		return map[string]any{"customer_id": f.ownCustomer(p), "remind_at": time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339), "content": "FRESH提醒"}
+	}},
+	"PATCH /api/v1/reminders/:id": {perms: P("reminder.edit"), kind: "reminder", fresh: true, body: func(f *rpFixture, _ *rpPersona, _ string, id int64) any {
+		return map[string]any{"version": f.version("reminders", id), "content": "FRESH改"}
+	}},
+	"POST /api/v1/reminders/:id/done":   {perms: P("reminder.edit"), kind: "reminder", fresh: true},
+	"POST /api/v1/reminders/:id/snooze": {perms: P("reminder.edit"), kind: "reminder", fresh: true, body: bodyOf(map[string]any{"minutes": 60})},
+	"POST /api/v1/reminders/:id/cancel": {perms: P("reminder.delete"), kind: "reminder", fresh: true},
+	"GET /api/v1/inbox":                 {queries: []string{"", "unread=true"}}, // one's own messages only
+	"GET /api/v1/inbox/unread":          {},
+	"POST /api/v1/inbox/:id/read":       {kind: "inbox"},
+	"POST /api/v1/inbox/read-all":       {},
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/dingcrm/crm/internal/apptest"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/outbox"
 )
 
 // TestEveryRoutePermission walks the router's own list of routes: every
@@ -225,6 +227,7 @@ func newRPFixture(t *testing.T, srv *apptest.Server) *rpFixture {
 			}
 		}
 	}
+	f.inbox()
 	f.put("pool", ownP, f.poolCustomer("LEAK"))
 	for _, o := range []string{ownA, ownB, ownC} {
 		f.put("pool", o, f.recs["customer"][o]) // owned, so not in the pool
@@ -325,6 +328,8 @@ func (f *rpFixture) newSet(owner, prefix string) map[string]int64 {
 		"method": "phone", "content": m("followup")})
 	mk("opportunity", "/api/v1/opportunities", map[string]any{"customer_id": cid, "title": m("opportunity"), "amount_fen": 1000})
 	mk("sale", "/api/v1/sales", map[string]any{"customer_id": cid, "amount_fen": 5000, "sale_date": "2026-11-01", "notes": m("sale")})
+	mk("reminder", "/api/v1/reminders", map[string]any{"customer_id": cid, "remind_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
+		"content": m("reminder")})
 	return out
 }
 
@@ -463,6 +468,9 @@ func (f *rpFixture) expect(r rpRoute, p *rpPersona, owner string) int {
 			return 404 // an owned customer is not in the pool, whoever asks
 		}
 		return 200
+	}
+	if r.kind == "inbox" && p.userid != rpOwnerUser[owner] {
+		return 404 // an inbox is its person's alone, whatever the role
 	}
 	if r.kind != "" && owner != "" && !p.sees[owner] {
 		return 404
@@ -826,4 +834,34 @@ func (f *rpFixture) fill(q string) string {
 		"{userA}", fmt.Sprint(f.userIDs["sim_s1"]), "{userC}", fmt.Sprint(f.userIDs["sim_s5"]),
 		"{deptC}", fmt.Sprint(f.deptIDs["销售二部"]))
 	return r.Replace(q)
+}
+
+// inbox gives A, B and C one delivered reminder each (dispatched by the
+// outbox as the scheduler would), so each has a marked inbox message.
+func (f *rpFixture) inbox() {
+	t := f.t
+	at := time.Now().UTC().Add(time.Minute).Truncate(time.Second)
+	for _, o := range []string{ownA, ownB, ownC} {
+		body := map[string]any{"customer_id": f.recs["customer"][o], "remind_at": at.Format(time.RFC3339), "content": marker(o, "inbox")}
+		if st := f.owners[o].Do("POST", "/api/v1/reminders", body, nil); st != 201 {
+			t.Fatalf("reminder for the inbox: %d", st)
+		}
+	}
+	a := f.srv.App
+	d := outbox.NewDispatcher(outbox.Options{DB: a.DB, DingTalk: a.DingTalk, Quiet: outbox.Never, Location: time.UTC,
+		Now: func() time.Time { return at.Add(2 * time.Minute) }, BaseURL: "http://crm.example"})
+	if _, err := d.Dispatch(context.Background()); err != nil {
+		t.Fatalf("dispatch: %v", err)
+	}
+	for _, o := range []string{ownA, ownB, ownC} {
+		var in struct {
+			Items []struct {
+				ID int64 `json:"id"`
+			} `json:"items"`
+		}
+		if st := f.owners[o].Do("GET", "/api/v1/inbox", nil, &in); st != 200 || len(in.Items) == 0 {
+			t.Fatalf("inbox of %s: %d %+v", o, st, in)
+		}
+		f.put("inbox", o, in.Items[0].ID)
+	}
 }
