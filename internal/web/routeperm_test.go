@@ -3,6 +3,7 @@ package web_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"fmt"
 	"io"
@@ -417,6 +418,9 @@ type rpRoute struct {
 	ownSession bool
 	// queries: each is run (a list plain and searched for the markers).
 	queries []string
+	// paths: concrete paths to call instead of the route's (placeholders
+	// as in queries), e.g. every report type.
+	paths []string
 }
 
 // rpList is how lists are read: one page large enough for every fixed
@@ -490,17 +494,23 @@ func (f *rpFixture) runRoute(t *testing.T, key string, r rpRoute) {
 	if len(queries) == 0 {
 		queries = []string{""}
 	}
+	method, path, _ := strings.Cut(key, " ")
+	paths := r.paths
+	if len(paths) == 0 {
+		paths = []string{path}
+	}
 	for _, p := range f.personas {
 		for _, owner := range owners {
-			for _, q := range queries {
-				f.call(t, key, r, p, owner, q)
+			for _, path := range paths {
+				for _, q := range queries {
+					f.call(t, key, r, p, owner, method, f.fill(path), q)
+				}
 			}
 		}
 	}
 }
 
-func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owner, query string) {
-	method, path, _ := strings.Cut(key, " ")
+func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owner, method, path, query string) {
 	{
 		{
 			var id int64
@@ -520,7 +530,11 @@ func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owne
 			}
 			u = strings.Replace(u, ":id", fmt.Sprint(id), 1)
 			if query != "" {
-				u += "?" + f.fill(query)
+				sep := "?"
+				if strings.Contains(u, "?") {
+					sep = "&"
+				}
+				u += sep + f.fill(query)
 			}
 			var body any
 			if r.body != nil {
@@ -541,7 +555,7 @@ func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owne
 				ok = true
 			}
 			if !ok {
-				t.Errorf("%s?%s as %s on %s's record: %d, want %d: %.200s", key, query, p.key, ownerName(owner), got, want, b)
+				t.Errorf("%s (%s?%s) as %s on %s's record: %d, want %d: %.200s", key, path, query, p.key, ownerName(owner), got, want, b)
 			}
 			f.scan(t, key, p, got, resp.Header.Get("Content-Type"), b)
 		}
@@ -578,6 +592,9 @@ func (f *rpFixture) scan(t *testing.T, key string, p *rpPersona, status int, cty
 	text := string(b)
 	if bytes.HasPrefix(b, []byte("PK")) {
 		text = unzipText(b)
+	}
+	if bytes.HasPrefix(b, []byte("%PDF")) {
+		text = pdfText(b)
 	}
 	for _, m := range rpMarker.FindAllStringSubmatch(text, -1) {
 		o := m[1]
@@ -864,4 +881,31 @@ func (f *rpFixture) inbox() {
 		}
 		f.put("inbox", o, in.Items[0].ID)
 	}
+}
+
+// pdfText is a PDF with its Flate streams inflated, best effort: text drawn
+// with a CJK font is glyph ids, not the characters, so the scan of a PDF
+// only finds markers written in a simple font.
+func pdfText(b []byte) string {
+	var sb strings.Builder
+	sb.Write(b)
+	rest := b
+	for {
+		i := bytes.Index(rest, []byte("stream"))
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("stream"):]
+		rest = bytes.TrimLeft(rest, "\r\n")
+		j := bytes.Index(rest, []byte("endstream"))
+		if j < 0 {
+			break
+		}
+		if zr, err := zlib.NewReader(bytes.NewReader(rest[:j])); err == nil {
+			x, _ := io.ReadAll(zr)
+			sb.Write(x)
+		}
+		rest = rest[j+len("endstream"):]
+	}
+	return sb.String()
 }
