@@ -63,3 +63,12 @@ func (a *App) dingTalkAlert(ctx context.Context, al dingtalk.Alert) {
 		}
 	}()
 }
+
+// robotSecret is the AppSecret that signs the robot's HTTP callbacks (the
+// fake platform's in simulated mode).
+func (a *App) robotSecret() string {
+	if a.FakeDingTalk != nil {
+		return a.FakeDingTalk.ClientOptions().AppSecret
+	}
+	return a.cfg.DingTalk.AppSecret
+}
