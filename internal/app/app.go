@@ -67,7 +67,7 @@ type App struct {
 	// Jobs is the scheduler's registry; Serve starts it, Close stops it.
 	Jobs *jobs.Registry
 	// Bot answers the chat bot's messages (HTTP callback and Stream).
-	Bot *chatbot.Service
+	Bot     *chatbot.Service
 	started time.Time
 }
 
@@ -192,9 +192,9 @@ func (a *App) wire() error {
 		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
 		Pool:      pl,
 		Jobs:      a.Jobs, Robots: robots, Bot: a.Bot,
-		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
-		OrgSync:   a.OrgSync,
-		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		Excel:   excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
+		OrgSync: a.OrgSync,
+		Health:  a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
 	})

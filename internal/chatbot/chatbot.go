@@ -157,7 +157,9 @@ func (s *Service) actorFor(ctx context.Context, userid string) (*auth.Actor, err
 	return a, err
 }
 
-func (s *Service) t(lang, key string, args map[string]any) string { return s.d.Messages.T(lang, key, args) }
+func (s *Service) t(lang, key string, args map[string]any) string {
+	return s.d.Messages.T(lang, key, args)
+}
 
 // answer builds the reply (title, markdown) to m.
 func (s *Service) answer(ctx context.Context, m Message) (string, string) {

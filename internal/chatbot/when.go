@@ -78,7 +78,7 @@ func ParseWhen(s string, now time.Time, loc *time.Location) (time.Time, string, 
 		day, hh, mm = today.AddDate(0, 0, n), m[3], m[4]
 	case reNext.MatchString(lower):
 		m = reNext.FindStringSubmatch(lower)
-		monday := today.AddDate(0, 0, -((int(today.Weekday())+6)%7))
+		monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 		day, hh, mm = monday.AddDate(0, 0, 7+weekdays[m[1]]), m[2], m[3]
 	default:
 		return time.Time{}, s, ErrNoTime

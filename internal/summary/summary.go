@@ -47,7 +47,7 @@ func Day(t time.Time, loc *time.Location) Period {
 // LastWeek is the Monday-to-Sunday week before t's week, in loc.
 func LastWeek(t time.Time, loc *time.Location) Period {
 	d := Day(t, loc).From
-	monday := d.AddDate(0, 0, -((int(d.Weekday())+6)%7))
+	monday := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 	return Period{From: monday.AddDate(0, 0, -7), To: monday}
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dingcrm/crm/internal/audit"
-	"github.com/dingcrm/crm/internal/chatbot"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/chatbot"
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
