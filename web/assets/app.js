@@ -25,6 +25,7 @@ import { poolRulesPage } from './pages/pool-rules.js';
 import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
+import { jobsPage } from './pages/jobs.js';
 import { forgetCatalog } from './catalog.js';
 
 // The navigation, in order. On phones the bottom bar shows them all when there are
@@ -40,6 +41,7 @@ const NAV = [
   { id: 'roles', href: '#/roles', icon: 'settings', label: 'roles.nav', perm: 'role.view' },
   { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
+  { id: 'jobs', href: '#/jobs', icon: 'jobs', label: 'nav.jobs', perm: 'job.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
 ];
 const TABS = 5;
@@ -68,6 +70,7 @@ const ROUTES = [
   { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
   { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
+  { re: /^\/jobs$/, page: jobsPage, perm: 'job.view', nav: 'jobs' },
 ];
 
 const root = document.getElementById('app');
