@@ -101,6 +101,11 @@ func New(d Deps) *Service {
 	return &Service{d: d}
 }
 
+// UseReminders connects the reminders module (提醒 and 今日); until it is
+// called those commands say reminders are not available. Call it before
+// the bot takes messages.
+func (s *Service) UseReminders(r Reminders) { s.d.Reminders = r }
+
 // Handle answers one message. A group message that does not @-mention the
 // robot is ignored; a message delivered twice (same msgId) is answered
 // once. The error is that of the reply's delivery.

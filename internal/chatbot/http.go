@@ -2,6 +2,7 @@ package chatbot
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"time"
@@ -38,9 +39,14 @@ func (s *Service) CallbackHandler() http.Handler {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
+		var m Message
+		if err := json.Unmarshal(body, &m); err != nil {
+			http.Error(w, "bad message", http.StatusBadRequest)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), replyTimeout)
 		defer cancel()
-		if err := s.HandleJSON(ctx, body); err != nil {
+		if err := s.Handle(ctx, m); err != nil {
 			s.d.Log.Error("robot message not answered", "err", err)
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -2,16 +2,20 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dingcrm/crm/dingtalk"
 	"github.com/dingcrm/crm/internal/apptest"
+	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/chatbot"
 )
 
 // botEnv talks to the chat bot as DingTalk would: signed callbacks whose
@@ -252,4 +256,85 @@ func TestRobotCallback(t *testing.T) {
 		mustContain(t, "chinese command, english answer", bot.say("sim_s3", "客户 不存在的公司"), "No customer matches")
 		mustContain(t, "sales", bot.say("sim_s3", "sales"), "This month so far", "Sales: 0")
 	})
+}
+
+// memReminders stands in for the reminders module, which is not in this
+// tree yet: it keeps what the bot asked for.
+type memReminders struct {
+	mu    sync.Mutex
+	added []addedReminder
+}
+
+type addedReminder struct {
+	user, customer int64
+	at             time.Time
+	text           string
+}
+
+func (m *memReminders) Add(_ context.Context, a *auth.Actor, customerID int64, at time.Time, text string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.added = append(m.added, addedReminder{a.UserID, customerID, at, text})
+	return nil
+}
+
+func (m *memReminders) Today(_ context.Context, a *auth.Actor, _ time.Time) ([]chatbot.Reminder, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []chatbot.Reminder
+	for _, r := range m.added {
+		if r.user == a.UserID {
+			out = append(out, chatbot.Reminder{At: r.at, Customer: fmt.Sprint(r.customer), Text: r.text})
+		}
+	}
+	return out, nil
+}
+
+// TestRobotReminders: 提醒 reads the time grammar in the company's zone,
+// resolves the customer in the sender's scope (a numbered choice when
+// ambiguous) and hands the reminder to the reminders module as the sender;
+// 今日 lists the sender's reminders.
+func TestRobotReminders(t *testing.T) {
+	srv := apptest.Start(t)
+	rem := &memReminders{}
+	srv.App.Bot.UseReminders(rem)
+	bot := newBotEnv(t, srv)
+	s1 := srv.Login(t, "sim_s1")
+	ids := map[string]int64{}
+	for _, name := range []string{"宁波海港一号", "宁波海港二号", "苏州园林设计"} {
+		var c struct {
+			ID int64 `json:"id"`
+		}
+		if st := s1.Do("POST", "/api/v1/customers", map[string]any{"name": name}, &c); st != 201 {
+			t.Fatalf("create %s: %d", name, st)
+		}
+		ids[name] = c.ID
+	}
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(shanghai)
+	tomorrow10 := time.Date(now.Year(), now.Month(), now.Day()+1, 10, 0, 0, 0, shanghai)
+
+	mustContain(t, "direct", bot.say("sim_s1", "提醒 园林 明天 10:00 送样品"), "已设置提醒", "苏州园林设计", "送样品")
+	q := bot.say("sim_s1", "提醒 海港 3天后 14:30 续约")
+	mustContain(t, "ambiguous", q, "匹配到 2 个客户")
+	first := "宁波海港一号"
+	if strings.Index(q, "宁波海港二号") < strings.Index(q, "宁波海港一号") {
+		first = "宁波海港二号"
+	}
+	mustContain(t, "chosen", bot.say("sim_s1", "1"), "已设置提醒", first, "续约")
+	mustContain(t, "past", bot.say("sim_s1", "提醒 园林 今天 00:00 太晚"), "已经过去")
+	mustContain(t, "other scope", bot.say("sim_s2", "提醒 园林 明天 10:00 越权"), "没有找到")
+
+	rem.mu.Lock()
+	added := append([]addedReminder(nil), rem.added...)
+	rem.mu.Unlock()
+	s1ID := int64(s1.Me["id"].(float64))
+	in3 := time.Date(now.Year(), now.Month(), now.Day()+3, 14, 30, 0, 0, shanghai)
+	if len(added) != 2 ||
+		added[0].user != s1ID || added[0].customer != ids["苏州园林设计"] || !added[0].at.Equal(tomorrow10) || added[0].text != "送样品" ||
+		added[1].customer != ids[first] || !added[1].at.Equal(in3) || added[1].text != "续约" {
+		t.Fatalf("reminders handed over: %+v", added)
+	}
+	mustContain(t, "today", bot.say("sim_s1", "今日"), "今天的提醒（2）", "送样品", "续约")
+	mustContain(t, "today of another", bot.say("sim_s2", "今日"), "今天没有提醒")
 }
