@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/dingcrm/crm/internal/apptest"
 )
@@ -73,6 +77,16 @@ func TestJobsAdmin(t *testing.T) {
 			}
 			if vp.width == 375 {
 				p.waitFor("nothing wider than the phone", `document.documentElement.scrollWidth <= 375`)
+			}
+			if dir := os.Getenv("CRM_SCREENSHOTS"); dir != "" { // a look at the page (as TestScreenshots)
+				p.click(card("team-summary") + ` [data-testid="job-history"]`)
+				img, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, "jobs-"+vp.name+".png"), img, 0o644)
+				}
+				if err != nil {
+					t.Error(err)
+				}
 			}
 			p.noExceptions()
 		})

@@ -61,18 +61,18 @@ func Mask(v string) Masked {
 }
 
 // maskWebhook hides the webhook's access_token (it alone lets anyone post
-// to the group) but its last four characters.
+// to the group) but its last four characters; the rest of the query is
+// dropped from the view.
 func maskWebhook(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
-	q := u.Query()
-	if tok := q.Get("access_token"); tok != "" {
-		q.Set("access_token", Mask(tok).Masked)
-		u.RawQuery = q.Encode()
+	view := u.Scheme + "://" + u.Host + u.Path
+	if tok := u.Query().Get("access_token"); tok != "" {
+		view += "?access_token=" + Mask(tok).Masked
 	}
-	return u.String()
+	return view
 }
 
 // Sender posts to a webhook; *dingtalk.Client is one.
