@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -313,4 +314,41 @@ func redisStores(t *testing.T) []kv.Store {
 		out = append(out, r)
 	}
 	return out
+}
+
+// TestRunAtStart: a run-at-start job runs once when the scheduler starts,
+// once in all even when three instances start together; a disabled one
+// does not.
+func TestRunAtStart(t *testing.T) {
+	db := storetest.SQLite(t)
+	shared := kv.NewMemory()
+	var calls atomic.Int32
+	if s := time.Now().Second(); s >= 58 { // keep the three starts in one minute
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	var regs []*jobs.Registry
+	for i := range 3 {
+		r := newRegistry(db, shared, fmt.Sprint("instance-", i))
+		r.Add(jobs.Job{Name: "warm-up", Schedule: "0 0 1 1 *", RunAtStart: true, Run: func(context.Context, time.Time) (jobs.Result, error) {
+			calls.Add(1)
+			return jobs.Result{Summary: "warm"}, nil
+		}})
+		r.Add(jobs.Job{Name: "off", Schedule: "0 0 1 1 *", RunAtStart: true, Disabled: true, Run: func(context.Context, time.Time) (jobs.Result, error) {
+			t.Error("a disabled job ran at start")
+			return jobs.Result{}, nil
+		}})
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		regs = append(regs, r)
+	}
+	for _, r := range regs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r.Stop(ctx)
+		cancel()
+	}
+	rs := runs(t, regs[0], "warm-up")
+	if calls.Load() != 1 || len(rs) != 1 || rs[0].Origin != jobs.OriginStart || rs[0].Outcome != jobs.OutcomeOK {
+		t.Errorf("%d calls, runs %+v", calls.Load(), rs)
+	}
 }
