@@ -198,7 +198,9 @@ func (r *Registry) Start(ctx context.Context) error {
 	}
 	r.cron.Start()
 	r.wg.Add(1 + len(atStart))
+	n := len(r.jobs)
 	r.mu.Unlock()
+	r.log.Info("scheduler started", "jobs", n, "instance", r.instance, "zone", r.loc.String())
 	go r.reloadLoop()
 	for _, e := range atStart {
 		go func() {
