@@ -175,7 +175,8 @@ func (a *App) wire() error {
 	sum := summary.New(a.DB, robots, nil, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
 	a.Jobs = a.buildJobs(sum, pl, sessions)
 	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
-		Sales: sales, Replier: a.DingTalk, AppSecret: a.robotSecret(), Messages: msgs, Lang: a.cfg.Lang,
+		Sales: sales, Replier: a.DingTalk, AppSecret: a.robotSecret(), WebhookAllowed: a.robotWebhookAllowed,
+		Messages: msgs, Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), PublicURL: a.cfg.DingTalk.PublicURL, Log: a.log})
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,

@@ -75,6 +75,9 @@ type Deps struct {
 	Replier   Replier
 	// AppSecret verifies the HTTP callback's signature.
 	AppSecret string
+	// WebhookAllowed vets a message's sessionWebhook before anything is
+	// posted to it (DingTalk's own host in production); nil allows any.
+	WebhookAllowed func(url string) bool
 	Messages  i18n.Catalog
 	Lang      string // the company's default language
 	Location  *time.Location
@@ -121,6 +124,9 @@ func (s *Service) Handle(ctx context.Context, m Message) error {
 	}
 	if m.SessionWebhook == "" {
 		return errors.New("chatbot: message without a sessionWebhook")
+	}
+	if s.d.WebhookAllowed != nil && !s.d.WebhookAllowed(m.SessionWebhook) {
+		return errors.New("chatbot: sessionWebhook outside DingTalk refused")
 	}
 	title, text := s.answer(ctx, m)
 	msg := dingtalk.WebhookMessage{MsgType: "markdown", Markdown: &dingtalk.Markdown{Title: title, Text: text}}

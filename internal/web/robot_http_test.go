@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +36,7 @@ func newBotEnv(t *testing.T, srv *apptest.Server) *botEnv {
 type botMsg struct {
 	from, text string
 	group, at  bool
+	webhook    string // default: a sessionWebhook issued by the fake
 }
 
 // send posts m signed at ts with key and returns the status and the
@@ -47,11 +50,15 @@ func (e *botEnv) post(m botMsg, ts time.Time, key string) (int, []string) {
 	if m.group {
 		ctype = "2"
 	}
+	hook := m.webhook
+	if hook == "" {
+		hook = fake.IssueSessionWebhook(conv)
+	}
 	body, _ := json.Marshal(map[string]any{
 		"msgId": fmt.Sprintf("msg-%d-%d", e.seq, time.Now().UnixNano()), "msgtype": "text",
 		"text": map[string]string{"content": m.text}, "conversationType": ctype, "conversationId": conv,
 		"senderStaffId": m.from, "senderNick": m.from, "isInAtList": m.at,
-		"sessionWebhook": fake.IssueSessionWebhook(conv), "sessionWebhookExpiredTime": time.Now().Add(time.Hour).UnixMilli(),
+		"sessionWebhook": hook, "sessionWebhookExpiredTime": time.Now().Add(time.Hour).UnixMilli(),
 		"createAt": time.Now().UnixMilli(),
 	})
 	ms := ts.UnixMilli()
@@ -139,6 +146,13 @@ func TestRobotCallback(t *testing.T) {
 			if st, replies := bot.post(botMsg{from: "sim_s1", text: "帮助"}, tc.ts, tc.key); st != 401 || len(replies) != 0 {
 				t.Errorf("%s: %d %q", name, st, replies)
 			}
+		}
+		// A sessionWebhook off DingTalk's host is never posted to.
+		var hits atomic.Int32
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+		defer evil.Close()
+		if st, _ := bot.post(botMsg{from: "sim_s1", text: "客户 星河", webhook: evil.URL + "/robot/sendBySession"}, time.Now(), bot.secret); st != 200 || hits.Load() != 0 {
+			t.Errorf("foreign webhook: status %d, %d posts to it", st, hits.Load())
 		}
 		req, _ := http.NewRequest("POST", srv.URL+"/dingtalk/robot", strings.NewReader(`{}`))
 		resp, err := http.DefaultClient.Do(req)
