@@ -78,9 +78,9 @@ type Deps struct {
 	// WebhookAllowed vets a message's sessionWebhook before anything is
 	// posted to it (DingTalk's own host in production); nil allows any.
 	WebhookAllowed func(url string) bool
-	Messages  i18n.Catalog
-	Lang      string // the company's default language
-	Location  *time.Location
+	Messages       i18n.Catalog
+	Lang           string // the company's default language
+	Location       *time.Location
 	// PublicURL is where people open the CRM (links in answers); empty
 	// gives the in-app route only.
 	PublicURL string
