@@ -48,10 +48,12 @@ func TestJobsAdmin(t *testing.T) {
 			p.click(`[data-testid="form-save"]`)
 			p.waitText(card("cleanup")+` [data-testid="job-schedule"]`, spec)
 
-			// 立即运行: the card ends showing the successful run.
+			// 立即运行: the card ends showing the new run, successful.
+			before := p.eval(fmt.Sprintf(`document.querySelector(%s).dataset.lastRun`, jsString(card("cleanup"))))
 			p.click(card("cleanup") + ` [data-testid="job-run-now"]`)
-			p.waitFor("the run finished ok", fmt.Sprintf(`document.querySelector(%s)?.dataset.outcome === 'ok'`,
-				jsString(card("cleanup")+` [data-testid="job-outcome"]`)))
+			p.waitFor("the run finished ok", fmt.Sprintf(`(() => { const c = document.querySelector(%s);
+				return c && c.dataset.lastRun !== '' && c.dataset.lastRun !== %s && c.querySelector('[data-testid="job-outcome"]').dataset.outcome === 'ok'; })()`,
+				jsString(card("cleanup")), jsString(before)))
 			p.waitText(card("cleanup")+` [data-testid="job-summary"]`, "expired sessions")
 			p.click(card("cleanup") + ` [data-testid="job-history"]`)
 			p.waitFor("the history lists the run", fmt.Sprintf(`document.querySelectorAll(%s).length === %d`,
@@ -69,11 +71,11 @@ func TestJobsAdmin(t *testing.T) {
 			p.click(`[data-testid="form-save"]`)
 			p.waitFor("the robot is set, the secret masked", fmt.Sprintf(`(() => { const r = %s; return r && r.dataset.set === 'true' &&
 				r.textContent.includes('cdef') && !r.textContent.includes(%s) && !r.textContent.includes('tok-browser-team1'); })()`, row, jsString(secret)))
-			before := len(fake.RobotMessages())
+			sent := len(fake.RobotMessages())
 			p.eval(fmt.Sprintf(`(%s).querySelector('[data-testid="robot-test"]').click(), ''`, row))
 			p.waitText(`[data-testid="toast"]`, "测试消息已发出")
-			if got := len(fake.RobotMessages()); got != before+1 {
-				t.Errorf("%d robot messages after the test, want %d", got, before+1)
+			if got := len(fake.RobotMessages()); got != sent+1 {
+				t.Errorf("%d robot messages after the test, want %d", got, sent+1)
 			}
 			if vp.width == 375 {
 				p.waitFor("nothing wider than the phone", `document.documentElement.scrollWidth <= 375`)

@@ -89,7 +89,8 @@ function jobCard(ctx, job) {
     });
   }
   const last = job.last_run;
-  return h('li', { class: 'card job-card', 'data-testid': 'job-row', 'data-name': job.name, 'data-enabled': String(job.enabled) },
+  return h('li', { class: 'card job-card', 'data-testid': 'job-row', 'data-name': job.name, 'data-enabled': String(job.enabled),
+    'data-last-run': last ? String(last.id) : '' },
     h('div', { class: 'job-head' },
       h('h3', { class: 'job-title', 'data-testid': 'job-title' }, t(`jobs.name.${job.name}`)),
       job.enabled ? chip(t('jobs.on'), 'chip-status-deal') : chip(t('jobs.off'), 'chip-status-lost')),
