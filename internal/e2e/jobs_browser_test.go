@@ -54,7 +54,7 @@ func TestJobsAdmin(t *testing.T) {
 			p.waitFor("the run finished ok", fmt.Sprintf(`(() => { const c = document.querySelector(%s);
 				return c && c.dataset.lastRun !== '' && c.dataset.lastRun !== %s && c.querySelector('[data-testid="job-outcome"]').dataset.outcome === 'ok'; })()`,
 				jsString(card("cleanup")), jsString(before)))
-			p.waitText(card("cleanup")+` [data-testid="job-summary"]`, "expired sessions")
+			p.waitText(card("cleanup")+` [data-testid="job-summary"]`, "过期会话")
 			p.click(card("cleanup") + ` [data-testid="job-history"]`)
 			p.waitFor("the history lists the run", fmt.Sprintf(`document.querySelectorAll(%s).length === %d`,
 				jsString(card("cleanup")+` [data-testid="job-run"][data-outcome="ok"]`), i+1))

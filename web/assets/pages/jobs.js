@@ -17,12 +17,24 @@ function outcomeChip(run) {
     t(`jobs.outcome.${run.outcome}`));
 }
 
+// result says what a run did: its counts with localized names when it has
+// any (known ones first), else its one-line summary.
+function result(run) {
+  const counts = Object.entries(run.counts || {});
+  if (!counts.length) return run.summary || '';
+  return counts.map(([k, v]) => {
+    const key = `jobs.count.${k}`;
+    const label = t(key);
+    return `${label === key ? k : label} ${v}`;
+  }).join(' · ');
+}
+
 function runLine(run) {
   return h('li', { class: 'job-run', 'data-testid': 'job-run', 'data-id': String(run.id), 'data-outcome': run.outcome },
     h('div', { class: 'job-run-head' }, outcomeChip(run), ' ',
       h('span', { class: 'muted' }, fmtTime(run.started_at)), ' ',
       h('span', { class: 'muted' }, t(`jobs.origin.${run.origin}`), run.started_by_name ? ` · ${run.started_by_name}` : '')),
-    run.summary ? h('div', { class: 'job-run-summary', 'data-testid': 'job-run-summary' }, run.summary) : null,
+    result(run) ? h('div', { class: 'job-run-summary', 'data-testid': 'job-run-summary', title: run.summary }, result(run)) : null,
     run.error ? h('pre', { class: 'job-run-error', 'data-testid': 'job-run-error' }, run.error.split('\n')[0]) : null);
 }
 
@@ -99,7 +111,7 @@ function jobCard(ctx, job) {
       h('dt', null, t('jobs.schedule')), h('dd', null, h('code', { 'data-testid': 'job-schedule' }, job.schedule)),
       h('dt', null, t('jobs.next_run')), h('dd', { 'data-testid': 'job-next' }, job.next_run_at ? fmtTime(job.next_run_at) : '—'),
       h('dt', null, t('jobs.last_run')), h('dd', null, outcomeChip(last), last ? h('span', { class: 'muted' }, ' ', fmtTime(last.started_at)) : null),
-      last && last.summary ? [h('dt', null, t('jobs.summary')), h('dd', { 'data-testid': 'job-summary' }, last.summary)] : null),
+      last && result(last) ? [h('dt', null, t('jobs.summary')), h('dd', { 'data-testid': 'job-summary', title: last.summary }, result(last))] : null),
     h('div', { class: 'job-actions' },
       runBtn,
       manage ? h('button', { type: 'button', class: 'btn', 'data-testid': 'job-edit', onclick: () => editJob(ctx, job) }, t('common.edit')) : null,
