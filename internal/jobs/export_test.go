@@ -21,3 +21,10 @@ func (r *Registry) Tick(name string) {
 	e, _ := r.get(name)
 	r.tick(e, OriginSchedule)
 }
+
+// ShortLease makes the running lock's lease d for the test.
+func ShortLease(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := runningLease
+	runningLease = d
+	t.Cleanup(func() { runningLease = old })
+}

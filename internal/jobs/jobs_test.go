@@ -352,3 +352,46 @@ func TestRunAtStart(t *testing.T) {
 		t.Errorf("%d calls, runs %+v", calls.Load(), rs)
 	}
 }
+
+// TestRunningLease: a long run keeps renewing its running lock, so another
+// instance stays refused well past the lease; the lock of a process that
+// died mid-run (never renewed, never released) lapses after the lease.
+func TestRunningLease(t *testing.T) {
+	jobs.ShortLease(t, 300*time.Millisecond)
+	db := storetest.SQLite(t)
+	shared := kv.NewMemory()
+	release := make(chan struct{})
+	job := jobs.Job{Name: "long", Schedule: "@daily", Run: func(context.Context, time.Time) (jobs.Result, error) {
+		<-release
+		return jobs.Result{}, nil
+	}}
+	a, b := newRegistry(db, shared, "a"), newRegistry(db, shared, "b")
+	a.Add(job)
+	b.Add(job)
+	ctx := context.Background()
+	if _, err := a.Trigger(ctx, auth.System(), "long"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // more than three leases
+	if _, err := b.Trigger(ctx, auth.System(), "long"); !errors.Is(err, jobs.ErrRunning) {
+		t.Errorf("the lock lapsed during the run: %v", err)
+	}
+	close(release)
+	stop, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	a.Stop(stop)
+
+	// A holder that died: its lock is there but nobody renews it.
+	if ok, _ := shared.SetNX(ctx, "job:long:running", "dead", 300*time.Millisecond); !ok {
+		t.Fatal("lock not taken")
+	}
+	if _, err := b.RunNow(ctx, "long", jobs.OriginCLI); !errors.Is(err, jobs.ErrRunning) {
+		t.Errorf("while the dead holder's lease lasts: %v", err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	release = make(chan struct{})
+	close(release)
+	if _, err := b.RunNow(ctx, "long", jobs.OriginCLI); err != nil {
+		t.Errorf("after the lease lapsed: %v", err)
+	}
+}

@@ -46,8 +46,7 @@ type Job struct {
 	Disabled bool
 	// RunAtStart runs the job once when the scheduler starts.
 	RunAtStart bool
-	// Timeout bounds one run and is the lease of the cross-instance
-	// running lock; default one hour.
+	// Timeout bounds one run; default one hour.
 	Timeout time.Duration
 	Run     Func
 }

@@ -37,6 +37,11 @@ var (
 // difference between instances, so a late instance never runs a tick again.
 const tickLockTTL = 24 * time.Hour
 
+// runningLease is the lifetime of the cross-instance running lock; the run
+// renews it every runningLease/3, so a process killed mid-run blocks the
+// job for at most this long.
+var runningLease = 90 * time.Second
+
 // tickKey is the kv key deciding which instance runs a job's tick.
 func tickKey(name string, tick time.Time) string {
 	return "job:" + name + ":" + tick.UTC().Format(time.RFC3339)
@@ -83,7 +88,8 @@ func (r *Registry) begin(ctx context.Context, e *entry, origin string, tick *tim
 	if !e.running.CompareAndSwap(false, true) {
 		return nil, nil, ErrRunning
 	}
-	got, err := r.kv.SetNX(ctx, runningKey(e.job.Name), r.instance, e.job.Timeout)
+	key := runningKey(e.job.Name)
+	got, err := r.kv.SetNX(ctx, key, r.instance, runningLease)
 	if err != nil || !got {
 		e.running.Store(false)
 		if err != nil {
@@ -91,11 +97,32 @@ func (r *Registry) begin(ctx context.Context, e *entry, origin string, tick *tim
 		}
 		return nil, nil, ErrRunning
 	}
+	stop := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() { // keep the lease while the run lasts
+		defer close(renewed)
+		t := time.NewTicker(runningLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if err := r.kv.Set(ctx, key, r.instance, runningLease); err != nil {
+					r.log.Warn("job running lock not renewed", "job", e.job.Name, "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
 	release := func() {
+		close(stop)
+		<-renewed
 		// A fresh context: the run's own may be cancelled by now.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := r.kv.Del(ctx, runningKey(e.job.Name)); err != nil {
+		if err := r.kv.Del(ctx, key); err != nil {
 			r.log.Warn("job running lock not released; it expires by itself", "job", e.job.Name, "err", err)
 		}
 		e.running.Store(false)
