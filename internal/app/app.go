@@ -37,6 +37,7 @@ import (
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
+	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/summary"
 	"github.com/dingcrm/crm/internal/user"
@@ -67,9 +68,14 @@ type App struct {
 	// Jobs is the scheduler's registry; Serve starts it, Close stops it.
 	Jobs *jobs.Registry
 	// Bot answers the chat bot's messages (HTTP callback and Stream).
-	Bot     *chatbot.Service
-	started time.Time
+	Bot *chatbot.Service
+	// settings is the company settings (系统设置), for jobs that read them.
+	settings *settings.Service
+	started  time.Time
 }
+
+// Settings is the company settings service (quiet hours, time zone, lists).
+func (a *App) Settings() *settings.Service { return a.settings }
 
 // New opens the database and shared state, checks the schema, seeds what
 // is needed and wires the services and the HTTP server.
@@ -161,19 +167,30 @@ func (a *App) wire() error {
 	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
+	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
+	a.settings = company
+	// Customers, follow-ups and opportunities validate against the
+	// company's editable option lists.
+	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)
+	customers.SetOptions(company)
+	followups := followup.NewService(a.DB)
+	followups.SetOptions(company)
+	deals := deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()))
+	deals.SetOptions(company)
+	pools := pool.NewService(a.DB, loader)
+	pools.SetOptions(company)
+	exports := excel.NewService(a.DB, msgs, a.cfg.Location(), a.log)
+	exports.SetOptionLabels(company)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
 	}
-	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)
-	followups := followup.NewService(a.DB)
 	sales := sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())
-	pl := pool.NewService(a.DB, loader)
 	robots := grouprobot.NewService(a.DB, a.DingTalk)
 	// Work notifications of the summaries go through the outbox, which
 	// the reminders module brings; until then they go to group robots only.
 	sum := summary.New(a.DB, robots, nil, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
-	a.Jobs = a.buildJobs(sum, pl, sessions)
+	a.Jobs = a.buildJobs(sum, pools, sessions)
 	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
 		Sales: sales, Replier: a.DingTalk, AppSecret: a.robotSecret(), WebhookAllowed: a.robotWebhookAllowed,
 		Messages: msgs, Lang: a.cfg.Lang,
@@ -190,12 +207,13 @@ func (a *App) wire() error {
 		Followups: followups,
 		Products:  product.NewService(a.DB),
 		Sales:     sales,
-		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
-		Pool:      pl,
+		Deals:     deals,
+		Pool:      pools,
+		Excel:     exports,
+		OrgSync:   a.OrgSync,
+		Settings:  company,
 		Jobs:      a.Jobs, Robots: robots, Bot: a.Bot,
-		Excel:   excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
-		OrgSync: a.OrgSync,
-		Health:  a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
 	})
