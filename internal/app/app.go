@@ -32,8 +32,10 @@ import (
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
@@ -71,7 +73,11 @@ type App struct {
 	Bot *chatbot.Service
 	// settings is the company settings (系统设置), for jobs that read them.
 	settings *settings.Service
-	started  time.Time
+	// Reminders and Outbox: 提醒, and the dispatcher of notifications (the
+	// dispatch-reminders, check-send-results and morning-digest jobs).
+	Reminders *reminder.Service
+	Outbox    *outbox.Dispatcher
+	started   time.Time
 }
 
 // Settings is the company settings service (quiet hours, time zone, lists).
@@ -185,15 +191,15 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.wireOutbox()
 	sales := sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())
 	robots := grouprobot.NewService(a.DB, a.DingTalk)
-	// Work notifications of the summaries go through the outbox, which
-	// the reminders module brings; until then they go to group robots only.
-	sum := summary.New(a.DB, robots, nil, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
+	// The summaries' work notifications go through the outbox.
+	sum := summary.New(a.DB, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
 	a.Jobs = a.buildJobs(sum, pools, sessions)
 	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
-		Sales: sales, Replier: a.DingTalk, AppSecret: a.robotSecret(), WebhookAllowed: a.robotWebhookAllowed,
-		Messages: msgs, Lang: a.cfg.Lang,
+		Sales: sales, Reminders: botReminders{svc: a.Reminders}, Replier: a.DingTalk, AppSecret: a.robotSecret(),
+		WebhookAllowed: a.robotWebhookAllowed, Messages: msgs, Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), PublicURL: a.cfg.DingTalk.PublicURL, Log: a.log})
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
@@ -212,7 +218,8 @@ func (a *App) wire() error {
 		Excel:     exports,
 		OrgSync:   a.OrgSync,
 		Settings:  company,
-		Jobs:      a.Jobs, Robots: robots, Bot: a.Bot,
+		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
+		Jobs: a.Jobs, Robots: robots, Bot: a.Bot,
 		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

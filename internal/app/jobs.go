@@ -22,12 +22,18 @@ const (
 // buildJobs registers every scheduled job. The scheduler itself starts in
 // Serve (so `crm jobs run` and tests build the same registry without
 // running a schedule) and stops in Close, letting running jobs finish.
-//
-// Not registered yet: dispatch-reminders, check-send-results and
-// morning-digest belong to the reminders and outbox module, which is not
-// in this tree; they are added here when it is.
 func (a *App) buildJobs(sum *summary.Service, pl *pool.Service, sessions *auth.Sessions) *jobs.Registry {
 	r := jobs.New(jobs.Options{DB: a.DB, KV: a.KV, Location: a.cfg.Location(), Log: a.log})
+	// The notifications (internal/outbox, internal/reminder): send what is
+	// due every minute (the dispatcher claims rows safely, so a slow run
+	// and the next tick elsewhere never send twice; the overlap guard skips
+	// the tick anyway), ask DingTalk what became of sent batches, and the
+	// morning digest.
+	r.Add(jobs.Job{Name: "dispatch-reminders", Schedule: "* * * * *", Timeout: 10 * time.Minute,
+		Run: summaryOnly(func(ctx context.Context, _ time.Time) (string, error) { return a.Outbox.Dispatch(ctx) })})
+	r.Add(jobs.Job{Name: "check-send-results", Schedule: "*/10 * * * *", Timeout: 10 * time.Minute,
+		Run: summaryOnly(func(ctx context.Context, _ time.Time) (string, error) { return a.Outbox.CheckSendResults(ctx) })})
+	r.Add(jobs.Job{Name: "morning-digest", Schedule: "0 9 * * *", Run: summaryOnly(a.Reminders.MorningDigest)})
 	r.Add(jobs.Job{Name: "team-summary", Schedule: "0 18 * * *", Run: sum.TeamSummary})
 	r.Add(jobs.Job{Name: "weekly-summary", Schedule: "0 9 * * 1", Run: sum.WeeklySummary})
 	r.Add(jobs.Job{Name: "pool-reclaim", Schedule: "30 1 * * *", Run: func(ctx context.Context, now time.Time) (jobs.Result, error) {
@@ -70,4 +76,12 @@ func (a *App) buildJobs(sum *summary.Service, pl *pool.Service, sessions *auth.S
 			Counts: map[string]int64{"sessions": sessionsGone, "job_runs": runs, "robot_sends": sends}}, nil
 	}})
 	return r
+}
+
+// summaryOnly adapts a job that reports a one-line summary.
+func summaryOnly(fn func(ctx context.Context, now time.Time) (string, error)) jobs.Func {
+	return func(ctx context.Context, now time.Time) (jobs.Result, error) {
+		s, err := fn(ctx, now)
+		return jobs.Result{Summary: s}, err
+	}
 }

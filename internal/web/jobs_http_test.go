@@ -187,6 +187,15 @@ func TestGroupRobotSummaries(t *testing.T) {
 			t.Fatalf("team-summary: %+v", run)
 		}
 	}
+	// Each manager's notice is queued in the outbox once however often the
+	// job runs (a dedup key per manager and day).
+	var queued []string
+	if err := srv.App.DB.Select(&queued, "SELECT dedup_key FROM outbox_messages WHERE dedup_key LIKE 'team-summary:%' ORDER BY dedup_key"); err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 2 {
+		t.Errorf("team summaries queued: %q (want one per manager)", queued)
+	}
 	msgs := webhookMsgs()
 	if len(msgs) != 2 || !strings.Contains(msgs[1], "团队日报") || !strings.Contains(msgs[1], "销售一部") ||
 		!strings.Contains(msgs[1], "新增客户") {

@@ -225,10 +225,26 @@ func TestRobotCallback(t *testing.T) {
 	})
 
 	t.Run("reminders and today", func(t *testing.T) {
-		// The reminders module is not in this tree yet: the bot says so.
-		mustContain(t, "remind", bot.say("sim_s1", "提醒 云帆 明天 10:00 回访"), "提醒功能尚未开通")
+		// 提醒 goes to the reminders module as the writer; a time tomorrow.
+		mustContain(t, "remind", bot.say("sim_s1", "提醒 云帆 明天 10:00 回访"), "已设置提醒", "上海云帆物流", "10:00", "回访")
+		var mine struct {
+			Items []struct {
+				CustomerID int64     `json:"customer_id"`
+				Content    string    `json:"content"`
+				RemindAt   time.Time `json:"remind_at"`
+			} `json:"items"`
+		}
+		if st := s1.Do("GET", "/api/v1/reminders?when=upcoming", nil, &mine); st != 200 {
+			t.Fatalf("reminders: %d", st)
+		}
+		shanghai, _ := time.LoadLocation("Asia/Shanghai")
+		at := mine.Items[len(mine.Items)-1].RemindAt.In(shanghai)
+		if len(mine.Items) != 1 || mine.Items[0].CustomerID != ids["上海云帆物流"] || mine.Items[0].Content != "回访" ||
+			at.Hour() != 10 || at.Minute() != 0 || at.YearDay() != time.Now().In(shanghai).AddDate(0, 0, 1).YearDay() {
+			t.Errorf("reminders of sim_s1: %+v", mine.Items)
+		}
 		mustContain(t, "bad time", bot.say("sim_s1", "提醒 云帆 某天 回访"), "用法")
-		mustContain(t, "today", bot.say("sim_s1", "今日"), "提醒功能尚未开通")
+		mustContain(t, "today, none due today", bot.say("sim_s1", "今日"), "今天没有提醒")
 	})
 
 	t.Run("sales", func(t *testing.T) {

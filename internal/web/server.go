@@ -25,8 +25,10 @@ import (
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/settings"
@@ -54,6 +56,8 @@ type Deps struct {
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
 	Settings     *settings.Service
+	Reminders    *reminder.Service
+	Inbox        *outbox.Inbox
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -165,7 +169,8 @@ func (s *Server) routes(e *gin.Engine) {
 	s.orgsyncRoutes(in)
 	s.roleRoutes(in) // roles (权限管理), login log, log exports
 	s.settingsRoutes(api, in)
-	s.jobsRoutes(in) // scheduled jobs (定时任务) and group robots
+	s.reminderRoutes(in) // 提醒 and the in-app inbox
+	s.jobsRoutes(in)     // scheduled jobs (定时任务) and group robots
 
 	e.NoRoute(s.static)
 }
