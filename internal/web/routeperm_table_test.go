@@ -233,4 +233,32 @@ var rpTable = map[string]rpRoute{
 	"GET /api/v1/inbox/unread":          {},
 	"POST /api/v1/inbox/:id/read":       {kind: "inbox"},
 	"POST /api/v1/inbox/read-all":       {},
+
+	// Scheduled jobs (定时任务) and the sales teams' group robots.
+	"GET /api/v1/jobs":            {perms: P("job.view")},
+	"GET /api/v1/jobs/:name/runs": {perms: P("job.view"), path: func(*rpFixture, *rpPersona) string { return "/api/v1/jobs/cleanup/runs" }},
+	"PATCH /api/v1/jobs/:name": {perms: P("job.manage"), path: func(*rpFixture, *rpPersona) string { return "/api/v1/jobs/cleanup" },
+		body: bodyOf(map[string]any{"schedule": "15 3 * * *"})},
+	"POST /api/v1/jobs/:name/run": {perms: P("job.manage"), path: func(*rpFixture, *rpPersona) string { return "/api/v1/jobs/cleanup/run" },
+		allowed: []int{409}}, // already running from the previous caller
+	"GET /api/v1/robots": {perms: P("setting.view")},
+	"PUT /api/v1/robots/:department_id": {perms: P("setting.manage"), path: func(f *rpFixture, _ *rpPersona) string {
+		return fmt.Sprintf("/api/v1/robots/%d", f.deptIDs["销售一部"])
+	}, body: func(f *rpFixture, _ *rpPersona, _ string, _ int64) any { return f.robotBody() }},
+	"POST /api/v1/robots/:department_id/test": {perms: P("setting.manage"), path: func(f *rpFixture, _ *rpPersona) string {
+		path := fmt.Sprintf("/api/v1/robots/%d", f.deptIDs["销售一部"])
+		if st := f.admin.Do("PUT", path, f.robotBody(), nil); st != 200 {
+			f.t.Fatalf("put robot: %d", st)
+		}
+		return path + "/test"
+	}},
+	"DELETE /api/v1/robots/:department_id": {perms: P("setting.manage"), path: func(f *rpFixture, _ *rpPersona) string {
+		return fmt.Sprintf("/api/v1/robots/%d", f.deptIDs["销售二部"])
+	}, allowed: []int{404}}, // no robot there: refused only after the permission check
+	"POST /dingtalk/robot": {public: "DingTalk chat bot callback, signature-checked; answers are scanned by checkBot"},
+}
+
+func (f *rpFixture) robotBody() map[string]any {
+	const secret = "SEC0123456789abcdef0123456789abcdef"
+	return map[string]any{"name": "一部群", "webhook": f.srv.App.FakeDingTalk.AddWebhookRobot("tok-routeperm-abcdefgh", secret), "secret": secret}
 }

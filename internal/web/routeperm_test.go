@@ -58,6 +58,7 @@ func TestEveryRoutePermission(t *testing.T) {
 			}
 			f.runPublic(t)
 			f.checkShown(t, engine)
+			f.checkBot(t)
 			t.Logf("%d routes in the table, %d calls checked", len(rpTable), f.calls)
 		})
 	}
@@ -908,4 +909,45 @@ func pdfText(b []byte) string {
 		rest = rest[j+len("endstream"):]
 	}
 	return sb.String()
+}
+
+// checkBot asks the chat bot, as each person, for the marked customers and
+// for today's work: an answer may only name records in the asker's scope.
+func (f *rpFixture) checkBot(t *testing.T) {
+	if f.srv.App.FakeDingTalk == nil {
+		return
+	}
+	bot := newBotEnv(t, f.srv)
+	shown := map[string]map[string]bool{}
+	for _, p := range f.personas {
+		if p.anon || p.lacking {
+			continue
+		}
+		for _, text := range []string{"客户 LEAK", "客户 " + f.phones[ownC], "今日"} {
+			st, replies := bot.post(botMsg{from: p.userid, text: text}, time.Now(), bot.secret)
+			if st != 200 {
+				t.Errorf("bot %q from %s: %d", text, p.key, st)
+			}
+			for _, r := range replies {
+				for _, m := range rpMarker.FindAllStringSubmatch(r, -1) {
+					o := m[1]
+					if shown[p.key] == nil {
+						shown[p.key] = map[string]bool{}
+					}
+					shown[p.key][o] = true
+					if !p.sees[o] && o != ownP {
+						t.Errorf("bot %q from %s names %s's record: %.300s", text, p.key, o, r)
+					}
+				}
+			}
+		}
+	}
+	// Control: the bot does find what the asker may see.
+	for persona, owners := range map[string]string{"salesA": "A", "salesC-other-dept": "C", "managerOfA": "AB", "admin": "ABC"} {
+		for _, o := range owners {
+			if !shown[persona][string(o)] {
+				t.Errorf("bot shows %s none of %c's records: the bot check would see nothing", persona, o)
+			}
+		}
+	}
 }
