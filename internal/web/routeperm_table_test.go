@@ -218,8 +218,9 @@ var rpTable = map[string]rpRoute{
 	}, body: bodyOf(map[string]any{"active": true})},
 
 	// Reminders (提醒) and the inbox (消息).
-	"GET /api/v1/reminders":     {perms: P("reminder.view"), queries: []string{"", "when=all", "when=all&customer_id={custC}", "when=all&customer_id={custA}"}},
-	"GET /api/v1/reminders/:id": {perms: P("reminder.view"), kind: "reminder"},
+	"GET /api/v1/reminders":            {perms: P("reminder.view"), queries: []string{"", "when=all", "when=all&customer_id={custC}", "when=all&customer_id={custA}"}},
+	"GET /api/v1/reminders/:id":        {perms: P("reminder.view"), kind: "reminder"},
+	"GET /api/v1/reminders/recipients": {perms: P("reminder.create")}, // people one may remind: oneself, or one's scope with reminder.assign
 	"POST /api/v1/reminders": {perms: P("reminder.create"), body: func(f *rpFixture, p *rpPersona, _ string, _ int64) any {
 		return map[string]any{"customer_id": f.ownCustomer(p), "remind_at": time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339), "content": "FRESH提醒"}
 	}},
