@@ -59,6 +59,9 @@ func TestEveryRoutePermission(t *testing.T) {
 			f.runPublic(t)
 			f.checkShown(t, engine)
 			f.checkBot(t)
+			if engine == "sqlite" {
+				f.checkReferences(t)
+			}
 			t.Logf("%d routes in the table, %d calls checked", len(rpTable), f.calls)
 		})
 	}
@@ -955,6 +958,55 @@ func (f *rpFixture) checkBot(t *testing.T) {
 			if !shown[persona][string(o)] {
 				t.Errorf("bot shows %s none of %c's records: the bot check would see nothing", persona, o)
 			}
+		}
+	}
+}
+
+// checkReferences tries to point one's own records at records out of
+// scope — another's customer or opportunity, another person as recipient
+// or owner — and expects a refusal (4xx) every time.
+func (f *rpFixture) checkReferences(t *testing.T) {
+	a := f.personas[1]  // salesA
+	m1 := f.personas[4] // managerOfA
+	if a.key != "salesA" || m1.key != "managerOfA" {
+		t.Fatal("persona order changed")
+	}
+	custC, oppC := f.recs["customer"][ownC], f.recs["opportunity"][ownC]
+	userC := f.userIDs["sim_s5"]
+	fresh := f.newSet(ownA, "FRESH")
+	cases := []struct {
+		who    *rpPersona
+		method string
+		path   string
+		body   map[string]any
+	}{
+		{a, "PATCH", fmt.Sprintf("/api/v1/followups/%d", fresh["followup"]), map[string]any{"version": f.version("followups", fresh["followup"]), "customer_id": custC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/followups/%d", fresh["followup"]), map[string]any{"version": f.version("followups", fresh["followup"]), "opportunity_id": oppC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", fresh["contact"]), map[string]any{"version": f.version("contacts", fresh["contact"]), "customer_id": custC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/sales/%d", fresh["sale"]), map[string]any{"version": f.version("sales", fresh["sale"]), "customer_id": custC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/sales/%d", fresh["sale"]), map[string]any{"version": f.version("sales", fresh["sale"]), "owner_id": userC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/opportunities/%d", fresh["opportunity"]), map[string]any{"version": f.version("opportunities", fresh["opportunity"]), "customer_id": custC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/opportunities/%d", fresh["opportunity"]), map[string]any{"version": f.version("opportunities", fresh["opportunity"]), "owner_id": userC}},
+		{a, "PATCH", fmt.Sprintf("/api/v1/customers/%d", fresh["customer"]), map[string]any{"version": f.version("customers", fresh["customer"]), "owner_id": userC}},
+		{a, "POST", "/api/v1/followups", map[string]any{"customer_id": fresh["customer"], "opportunity_id": oppC, "followed_at": "2026-11-20T02:00:00Z", "method": "phone", "content": "x"}},
+		{a, "POST", "/api/v1/sales", map[string]any{"customer_id": fresh["customer"], "amount_fen": 100, "sale_date": "2026-11-02", "owner_id": userC}},
+		{a, "POST", "/api/v1/opportunities", map[string]any{"customer_id": fresh["customer"], "title": "x", "owner_id": userC}},
+		{a, "POST", "/api/v1/reminders", map[string]any{"customer_id": fresh["customer"], "remind_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "content": "x", "recipient_ids": []int64{userC}}},
+		{m1, "POST", "/api/v1/reminders", map[string]any{"customer_id": fresh["customer"], "remind_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "content": "x", "recipient_ids": []int64{userC}}},
+		{a, "POST", fmt.Sprintf("/api/v1/customers/%d/transfer", fresh["customer"]), map[string]any{"to_user_id": userC}},
+		{m1, "POST", fmt.Sprintf("/api/v1/customers/%d/transfer", fresh["customer"]), map[string]any{"to_user_id": userC}},
+		{m1, "POST", "/api/v1/customers/transfer", map[string]any{"customer_ids": []int64{custC}, "to_user_id": f.userIDs["sim_s2"]}},
+		{m1, "POST", fmt.Sprintf("/api/v1/customers/%d/merge", fresh["customer"]), map[string]any{"from_id": custC}},
+	}
+	for _, c := range cases {
+		resp := c.who.c.Raw(c.method, c.path, c.body, nil)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Errorf("%s %s %v as %s: %d, want a refusal: %.300s", c.method, c.path, c.body, c.who.key, resp.StatusCode, b)
+		}
+		if rpMarker.Match(b) && strings.Contains(string(b), "LEAKC") {
+			t.Errorf("%s %s as %s: the refusal names C's record: %.300s", c.method, c.path, c.who.key, b)
 		}
 	}
 }
