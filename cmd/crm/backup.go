@@ -51,39 +51,16 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeBackup writes the archive to a temporary file next to path and
-// renames it into place, so a failed backup never leaves a partial archive
-// under the real name.
+// writeBackup writes the archive with a progress bar (see backup.WriteFile).
 func writeBackup(ctx context.Context, db *store.DB, path string, stderr io.Writer) (backup.Summary, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return backup.Summary{}, fmt.Errorf("backup: %w", err)
-	}
-	tmp := path + ".partial"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return backup.Summary{}, fmt.Errorf("backup: %w", err)
-	}
 	bar := newRowsBar(stderr, "backing up")
-	sum, err := backup.Write(ctx, db, f, backup.Options{AppVersion: app.Version, Progress: func(p backup.Progress) {
+	sum, err := backup.WriteFile(ctx, db, path, backup.Options{AppVersion: app.Version, Progress: func(p backup.Progress) {
 		bar.ChangeMax64(p.Total)
 		bar.Describe("backing up " + p.Table)
 		_ = bar.Set64(p.Done)
 	}})
 	_ = bar.Finish()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return sum, err
-	}
-	return sum, nil
+	return sum, err
 }
 
 // restoreCmd is `crm restore FILE`: load an archive into an empty database

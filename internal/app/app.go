@@ -13,9 +13,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
@@ -28,6 +27,7 @@ import (
 	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/metrics"
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
@@ -35,6 +35,7 @@ import (
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
+	"github.com/dingcrm/crm/internal/system"
 	"github.com/dingcrm/crm/internal/user"
 	"github.com/dingcrm/crm/internal/web"
 	webfiles "github.com/dingcrm/crm/web"
@@ -60,7 +61,22 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
+	// System is 系统维护: backups (the "backup" job) and log retention
+	// (the "log-retention" job).
+	System  *system.Service
 	started time.Time
+
+	shutdownMu    sync.Mutex
+	shutdownHooks []func(context.Context) error
+}
+
+// OnShutdown registers work to finish when the server stops (running jobs,
+// queued deliveries). Serve calls the hooks after the HTTP server has
+// drained, in registration order, with the remaining shutdown time.
+func (a *App) OnShutdown(fn func(context.Context) error) {
+	a.shutdownMu.Lock()
+	defer a.shutdownMu.Unlock()
+	a.shutdownHooks = append(a.shutdownHooks, fn)
 }
 
 // New opens the database and shared state, checks the schema, seeds what
@@ -157,6 +173,10 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	metrics.RegisterDB(a.DB.DB.DB)
+	a.System = system.NewService(a.DB, a.KV, a.log, system.Options{Dir: a.cfg.BackupDir(),
+		DefaultKeep: a.cfg.Backup.Keep, AppVersion: Version, Started: a.started})
+	a.OnShutdown(a.System.Wait)
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -173,9 +193,11 @@ func (a *App) wire() error {
 		Pool:      pool.NewService(a.DB, loader),
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		OrgSync:   a.OrgSync,
-		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		WebFiles:  files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
+		Ready: web.ReadyChecks{DB: a.DB.PingContext}, System: a.System,
+		MaxBackupUpload: a.cfg.Backup.MaxUploadBytes, MetricsToken: a.cfg.Metrics.Token,
 	})
 	return err
 }
@@ -185,22 +207,6 @@ func (a *App) webFiles() (fs.FS, error) {
 		return os.DirFS(a.cfg.HTTP.WebDir), nil
 	}
 	return webfiles.Files, nil
-}
-
-// health reports the database and kv state for /healthz. Redis being down
-// degrades (sessions fall back to the database) but does not fail health.
-func (a *App) health(c *gin.Context) (map[string]string, bool) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	out := map[string]string{"database": "ok", "kv": "ok"}
-	ok := true
-	if err := a.DB.PingContext(ctx); err != nil {
-		out["database"], ok = "unavailable", false
-	}
-	if err := a.KV.Ping(ctx); err != nil {
-		out["kv"] = "degraded"
-	}
-	return out, ok
 }
 
 // Handler is the HTTP handler (for tests and embedding).
@@ -224,9 +230,25 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Stop accepting, let requests in flight finish, then let background
+	// work (jobs, an admin's backup) finish, all within the timeout.
+	a.log.Info("shutting down: finishing requests in flight and running jobs", "timeout", a.cfg.HTTP.ShutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	a.shutdownMu.Lock()
+	hooks := append([]func(context.Context) error(nil), a.shutdownHooks...)
+	a.shutdownMu.Unlock()
+	for _, h := range hooks {
+		if herr := h(shutdown); herr != nil {
+			a.log.Warn("shutdown", "err", herr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("app: shutdown: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
 }
 
 // Close releases the database and kv connections.

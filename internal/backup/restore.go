@@ -101,6 +101,34 @@ func Restore(ctx context.Context, db *store.DB, r io.Reader, o RestoreOptions) (
 	return sum, err
 }
 
+// Verify reads a whole archive and checks what a restore would: the
+// header, every row's encoding, each table's row count and checksum, and
+// the whole-archive checksum. It writes nothing. An uploaded archive is
+// verified before it is kept.
+func Verify(ctx context.Context, r io.Reader, progress func(Progress)) (Header, Summary, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return Header{}, Summary{}, fmt.Errorf("backup: not a crm backup archive: %w", err)
+	}
+	ar := &archiveReader{br: bufio.NewReaderSize(zr, 64<<10), whole: sha256.New()}
+	var hdr Header
+	if err := ar.next(&hdr); err != nil || hdr.Type != "header" {
+		return hdr, Summary{}, errors.New("backup: not a crm backup archive (no header)")
+	}
+	if hdr.Format != FormatVersion {
+		return hdr, Summary{}, fmt.Errorf("backup: archive format %d, this binary reads %d", hdr.Format, FormatVersion)
+	}
+	l := &loader{verify: true, ar: ar, progress: progress}
+	err = l.loadAll(ctx, nil)
+	if err == nil {
+		// Nothing may follow the trailer (a gzip stream with more data).
+		if _, rerr := ar.br.ReadByte(); rerr != io.EOF {
+			err = &ChecksumError{What: "data after the trailer"}
+		}
+	}
+	return hdr, Summary{SchemaVersion: hdr.SchemaVersion, Dialect: hdr.Dialect, Tables: l.tables, Rows: l.rows}, err
+}
+
 // prepareTarget refuses a non-empty target (unless force) and an archive
 // newer than this binary, and migrates the target to the archive's version.
 func prepareTarget(ctx context.Context, db *store.DB, version int64, force bool) error {
@@ -267,6 +295,8 @@ func (a *archiveReader) next(v any) error {
 }
 
 type loader struct {
+	// verify reads and checks the archive without writing anywhere.
+	verify   bool
 	db       *store.DB
 	byName   map[string]tableInfo
 	ar       *archiveReader
@@ -319,7 +349,7 @@ func (l *loader) loadAll(ctx context.Context, x sqlx.ExtContext) error {
 
 func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) error {
 	target, ok := l.byName[t.Name]
-	if !ok {
+	if !ok && !l.verify {
 		return fmt.Errorf("backup: table %s of the archive does not exist in the target", t.Name)
 	}
 	have := map[string]bool{}
@@ -328,7 +358,7 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 	}
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		if !have[c.Name] {
+		if !have[c.Name] && !l.verify {
 			return fmt.Errorf("backup: column %s.%s of the archive does not exist in the target", t.Name, c.Name)
 		}
 		cols[i] = quote(c.Name)
@@ -342,6 +372,10 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 	args := make([]any, 0, batch*len(cols))
 	pending := 0
 	flush := func() error {
+		if l.verify {
+			args, pending = args[:0], 0
+			return nil
+		}
 		if pending == 0 {
 			return nil
 		}

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
+	"github.com/dingcrm/crm/internal/system"
 	"github.com/dingcrm/crm/internal/user"
 )
 
@@ -49,7 +51,6 @@ type Deps struct {
 	Pool         *pool.Service
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
-	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
 	Lang         string
@@ -60,6 +61,18 @@ type Deps struct {
 	Version      string
 	Trusted      []string
 	DingTalk     DingTalkDeps // client and effective settings, for the DingTalk login and settings routes
+
+	// Operations (系统维护, probes, metrics).
+	Ready           ReadyChecks // /readyz's checks (kv is checked through KV)
+	System          *system.Service
+	MaxBackupUpload int64  // cap of an uploaded archive
+	MetricsToken    string // bearer token that may read /metrics from anywhere
+}
+
+// ReadyChecks are /readyz's dependency checks; each must honour ctx's
+// deadline.
+type ReadyChecks struct {
+	DB func(ctx context.Context) error
 }
 
 // Server holds the handlers' dependencies.
@@ -93,7 +106,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(d.Trusted); err != nil {
 		return nil, err
 	}
-	e.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
+	e.Use(s.requestID, observe, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
 	s.routes(e)
 	s.engine = e
 	return s, nil
@@ -107,7 +120,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
 
 func (s *Server) routes(e *gin.Engine) {
-	e.GET("/healthz", s.healthz)
+	s.opsRoutes(e) // /healthz, /readyz, /metrics
 	s.dingtalkEventRoutes(e)
 	api := e.Group("/api/v1")
 	api.GET("/openapi.json", s.openAPI)
@@ -152,7 +165,8 @@ func (s *Server) routes(e *gin.Engine) {
 	s.poolRoutes(in)
 	s.excelRoutes(in) // imports and exports
 	s.orgsyncRoutes(in)
-	s.roleRoutes(in) // roles (权限管理), login log, log exports
+	s.roleRoutes(in)   // roles (权限管理), login log, log exports
+	s.systemRoutes(in) // 系统维护: version, backups, retention
 
 	e.NoRoute(s.static)
 }
