@@ -58,6 +58,9 @@ func kindOf(name string) string {
 	return "other"
 }
 
+// Dir is the backup folder.
+func (s *Service) Dir() string { return s.opts.Dir }
+
 // Backups lists the archives, newest first.
 func (s *Service) Backups(ctx context.Context, a *auth.Actor) ([]BackupFile, error) {
 	if err := a.Require(PermView); err != nil {
