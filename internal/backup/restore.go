@@ -120,12 +120,6 @@ func Verify(ctx context.Context, r io.Reader, progress func(Progress)) (Header, 
 	}
 	l := &loader{verify: true, ar: ar, progress: progress}
 	err = l.loadAll(ctx, nil)
-	if err == nil {
-		// Nothing may follow the trailer (a gzip stream with more data).
-		if _, rerr := ar.br.ReadByte(); rerr != io.EOF {
-			err = &ChecksumError{What: "data after the trailer"}
-		}
-	}
 	return hdr, Summary{SchemaVersion: hdr.SchemaVersion, Dialect: hdr.Dialect, Tables: l.tables, Rows: l.rows}, err
 }
 
@@ -339,6 +333,14 @@ func (l *loader) loadAll(ctx context.Context, x sqlx.ExtContext) error {
 			}
 			if tr.Tables != l.tables || tr.Rows != l.rows {
 				return &ChecksumError{What: fmt.Sprintf("trailer says %d tables and %d rows, read %d and %d", tr.Tables, tr.Rows, l.tables, l.rows)}
+			}
+			// Read to the end: nothing may follow the trailer, and only
+			// there does gzip check its own CRC and length, which catches a
+			// file cut inside the gzip footer.
+			if n, err := io.Copy(io.Discard, l.ar.br); err != nil {
+				return &ChecksumError{What: "archive truncated or damaged after the trailer: " + err.Error()}
+			} else if n > 0 {
+				return &ChecksumError{What: "data after the trailer"}
 			}
 			return nil
 		default:
