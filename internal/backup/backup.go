@@ -79,8 +79,13 @@ func Write(ctx context.Context, db *store.DB, w io.Writer, o Options) (Summary, 
 		total += counts[i]
 	}
 
-	zw := gzip.NewWriter(w)
-	bw := bufio.NewWriterSize(zw, 64<<10)
+	// BestSpeed: the archive is mostly repetitive JSON that level 1 already
+	// shrinks several times, and compression is the costliest step; it
+	// runs on its own goroutine (asyncWriter) beside the row encoding.
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	aw := newAsyncWriter(zw)
+	defer aw.Close() // on an early return; the success path closes it first
+	bw := bufio.NewWriterSize(aw, asyncChunk)
 	whole := sha256.New()
 	out := io.MultiWriter(bw, whole)
 	hdr := Header{Type: "header", Format: FormatVersion, SchemaVersion: sum.SchemaVersion,
@@ -106,6 +111,9 @@ func Write(ctx context.Context, db *store.DB, w io.Writer, o Options) (Summary, 
 		return sum, err
 	}
 	if err := bw.Flush(); err != nil {
+		return sum, fmt.Errorf("backup: write: %w", err)
+	}
+	if err := aw.Close(); err != nil {
 		return sum, fmt.Errorf("backup: write: %w", err)
 	}
 	if err := zw.Close(); err != nil {

@@ -98,4 +98,3 @@ func (s *Service) deleteBatches(ctx context.Context, cond string, cutoff time.Ti
 		}
 	}
 }
-

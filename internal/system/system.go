@@ -266,4 +266,3 @@ func (s *Service) keep(ctx context.Context) (int, error) {
 	}
 	return s.opts.DefaultKeep, nil
 }
-
