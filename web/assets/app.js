@@ -25,6 +25,7 @@ import { poolRulesPage } from './pages/pool-rules.js';
 import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
+import { systemPage } from './pages/system.js';
 import { forgetCatalog } from './catalog.js';
 
 // The navigation, in order. On phones the bottom bar shows them all when there are
@@ -41,6 +42,7 @@ const NAV = [
   { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
+  { id: 'system', href: '#/system', icon: 'settings', label: 'nav.system', perm: 'system.view' },
 ];
 const TABS = 5;
 
@@ -68,6 +70,7 @@ const ROUTES = [
   { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
   { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
+  { re: /^\/system$/, page: systemPage, perm: 'system.view', nav: 'system' },
 ];
 
 const root = document.getElementById('app');
