@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/dingcrm/crm/internal/app"
@@ -99,6 +100,15 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Database.Driver == string(store.MySQL) {
+		// The restore sends thousands of multi-row INSERTs once each:
+		// interpolating their parameters client-side saves the prepare and
+		// close round trips of every batch.
+		if mc, err := mysql.ParseDSN(cfg.Database.DSN); err == nil {
+			mc.InterpolateParams = true
+			cfg.Database.DSN = mc.FormatDSN()
+		}
+	}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ type RestoreOptions struct {
 // 32766, MySQL 65535); maxBatch bounds its rows.
 const (
 	maxParams = 30000
-	maxBatch  = 500
+	maxBatch  = 2000
 )
 
 // Restore loads an archive into db, which must be empty (no tables, or
