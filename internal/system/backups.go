@@ -241,7 +241,7 @@ func (s *Service) backupLocked(ctx context.Context, who audit.Who) (string, erro
 		s.saveProgress(context.WithoutCancel(ctx), p)
 		return "", err
 	}
-	p.Done = p.Total
+	p.Done, p.Total = sum.Rows, sum.Rows // exact now (MySQL's total was an estimate)
 	s.saveProgress(ctx, p)
 	removed, err := s.prune(ctx)
 	if err != nil {
