@@ -373,6 +373,21 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 	tuple := "(" + store.Placeholders(max(len(cols), 1)) + ")"
 	args := make([]any, 0, batch*len(cols))
 	pending := 0
+	// One INSERT is in flight while the next batch is read and decoded, so
+	// the client's work overlaps the server's. inflight carries its result;
+	// every path out of here waits for it, so nothing runs on the
+	// transaction after this returns.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	defer wait()
+	fullQ := ""
 	flush := func() error {
 		if l.verify {
 			args, pending = args[:0], 0
@@ -381,11 +396,28 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 		if pending == 0 {
 			return nil
 		}
-		q := prefix + strings.TrimSuffix(strings.Repeat(tuple+", ", pending), ", ")
-		if _, err := x.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("backup: table %s: insert: %w", t.Name, err)
+		if err := wait(); err != nil {
+			return err
 		}
-		args, pending = args[:0], 0
+		var q string
+		if pending == batch && fullQ != "" {
+			q = fullQ
+		} else {
+			q = prefix + strings.TrimSuffix(strings.Repeat(tuple+", ", pending), ", ")
+			if pending == batch {
+				fullQ = q
+			}
+		}
+		ch := make(chan error, 1)
+		go func(a []any) {
+			_, err := x.ExecContext(ctx, q, a...)
+			if err != nil {
+				err = fmt.Errorf("backup: table %s: insert: %w", t.Name, err)
+			}
+			ch <- err
+		}(args)
+		inflight = ch
+		args, pending = make([]any, 0, batch*len(cols)), 0
 		return nil
 	}
 	h := sha256.New()
@@ -408,6 +440,9 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 				return &ChecksumError{Table: t.Name, What: fmt.Sprintf("%d rows read, %d expected", n, end.Rows)}
 			}
 			if err := flush(); err != nil {
+				return err
+			}
+			if err := wait(); err != nil {
 				return err
 			}
 			if l.progress != nil {
