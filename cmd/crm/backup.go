@@ -149,9 +149,9 @@ func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 }
 
 // preMigrateBackup is the backup `crm migrate up` takes before applying
-// migrations: data_dir/backups/pre-migrate-<timestamp>.crmbak.
+// migrations: <backup.dir>/pre-migrate-<timestamp>.crmbak (data_dir/backups by default).
 func preMigrateBackup(ctx context.Context, cfg config.Config, db *store.DB, stdout, stderr io.Writer) error {
-	path := filepath.Join(cfg.DataDir, "backups", "pre-migrate-"+time.Now().UTC().Format("20060102T150405Z")+".crmbak")
+	path := filepath.Join(cfg.BackupDir(), "pre-migrate-"+time.Now().UTC().Format("20060102T150405Z")+".crmbak")
 	sum, err := writeBackup(ctx, db, path, stderr)
 	if err != nil {
 		return fmt.Errorf("pre-migrate backup failed (use --no-backup to migrate without one): %w", err)
