@@ -257,6 +257,19 @@ var rpTable = map[string]rpRoute{
 		return fmt.Sprintf("/api/v1/robots/%d", f.deptIDs["销售二部"])
 	}, allowed: []int{404}}, // no robot there: refused only after the permission check
 	"POST /dingtalk/robot": {public: "DingTalk chat bot callback, signature-checked; answers are scanned by checkBot"},
+	// Probes, metrics and 系统维护.
+	"GET /readyz":                         {public: "readiness probe for the load balancer; answers ok/unavailable only"},
+	"GET /metrics":                        {public: "Prometheus; answers loopback callers or a bearer token only (TestMetrics*); no records"},
+	"GET /api/v1/system/info":             {perms: P("system.view")},
+	"GET /api/v1/system/settings":         {perms: P("system.view")},
+	"PATCH /api/v1/system/settings":       {perms: P("system.manage"), body: bodyOf(map[string]any{"login_log_days": 180})},
+	"GET /api/v1/system/backups":          {perms: P("system.view")},
+	"GET /api/v1/system/backups/progress": {perms: P("system.view")},
+	"POST /api/v1/system/backups":         {perms: P("system.manage"), allowed: []int{409}}, // one backup at a time
+	"POST /api/v1/system/backups/upload":  {perms: P("system.manage"), body: bodyOf("not an archive"), allowed: []int{400}},
+	"GET /api/v1/system/backups/:name": {perms: P("system.manage"), path: func(f *rpFixture, _ *rpPersona) string {
+		return "/api/v1/system/backups/" + f.backup()
+	}},
 }
 
 func (f *rpFixture) robotBody() map[string]any {
@@ -274,4 +287,33 @@ func scopeAllMayUsePool(p *rpPersona, owner string) int {
 		return 201
 	}
 	return 0
+
+}
+
+// backup makes one backup (once) and returns its name: the archive holds
+// every record, so only system.manage may download it.
+func (f *rpFixture) backup() string {
+	if f.backupName != "" {
+		return f.backupName
+	}
+	if st := f.admin.Do("POST", "/api/v1/system/backups", nil, nil); st != 202 && st != 409 {
+		f.t.Fatalf("start backup: %d", st)
+	}
+	var list struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+		Progress struct {
+			Running bool `json:"running"`
+		} `json:"progress"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		f.admin.Do("GET", "/api/v1/system/backups", nil, &list)
+		if !list.Progress.Running && len(list.Items) > 0 {
+			f.backupName = list.Items[0].Name
+			return f.backupName
+		}
+	}
+	f.t.Fatal("no backup after 30 s")
+	return ""
 }

@@ -170,6 +170,8 @@ type rpFixture struct {
 	shown map[string]map[string]map[string]bool
 	seq   int
 	calls int
+	// backupName is a finished backup, made on first need.
+	backupName string
 }
 
 var rpMarker = regexp.MustCompile(`LEAK([ABCP])`)
