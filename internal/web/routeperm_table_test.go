@@ -287,7 +287,6 @@ func scopeAllMayUsePool(p *rpPersona, owner string) int {
 		return 201
 	}
 	return 0
-
 }
 
 // backup makes one backup (once) and returns its name: the archive holds
