@@ -60,6 +60,8 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
+	// Indexer writes the search index of customers imported in bulk.
+	Indexer *customer.Indexer
 	started time.Time
 }
 
@@ -157,6 +159,9 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.Indexer = customer.StartIndexer(customer.NewStore(a.DB), a.log)
+	excelSvc := excel.NewService(a.DB, msgs, a.cfg.Location(), a.log)
+	excelSvc.SetIndexer(a.Indexer.Kick)
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -171,7 +176,7 @@ func (a *App) wire() error {
 		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
 		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
 		Pool:      pool.NewService(a.DB, loader),
-		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
+		Excel:     excelSvc,
 		OrgSync:   a.OrgSync,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
@@ -238,6 +243,9 @@ func (a *App) Close() {
 	}
 	if a.FakeDingTalk != nil {
 		a.FakeDingTalk.Close()
+	}
+	if a.Indexer != nil {
+		a.Indexer.Close()
 	}
 	if a.KV != nil {
 		a.KV.Close()

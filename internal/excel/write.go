@@ -18,7 +18,7 @@ const (
 )
 
 // write inserts the valid rows in batches of BatchRows, one transaction
-// each: the customers with their search index, their contacts, one audit
+// each: the customers (queued for the search index), their contacts, one audit
 // entry per customer (so each imported customer's timeline starts with its
 // creation, marked with the import's job id) and the job's progress.
 func (s *Service) write(ctx context.Context, a *auth.Actor, j *Job, rows []*row, l Locale) error {
@@ -31,6 +31,7 @@ func (s *Service) write(ctx context.Context, a *auth.Actor, j *Job, rows []*row,
 	if err := progressJob(ctx, s.db, j); err != nil {
 		return err
 	}
+	defer s.index(ctx)
 	for len(valid) > 0 {
 		n := min(s.limits.BatchRows, len(valid))
 		if err := s.writeBatch(ctx, a, j, valid[:n], l); err != nil {
@@ -39,6 +40,19 @@ func (s *Service) write(ctx context.Context, a *auth.Actor, j *Job, rows []*row,
 		valid = valid[n:]
 	}
 	return nil
+}
+
+// index gets the search index of the customers written: by the
+// background indexer when there is one, else here and now. Either way the
+// customers are searchable as soon as they are committed.
+func (s *Service) index(ctx context.Context) {
+	if s.indexKick != nil {
+		s.indexKick()
+		return
+	}
+	if _, err := s.customers.IndexPending(ctx); err != nil {
+		s.log.Error("excel: indexing imported customers failed; they stay queued", "err", err)
+	}
 }
 
 // writeBatch writes one batch in one transaction. If another person saved
