@@ -59,9 +59,11 @@ func TestInsertBatch(t *testing.T) {
 		}
 		search := func(when string) {
 			for q, want := range map[string]int64{"韩梅梅": cs[2].ID, "13811112222": cs[2].ID, "批量14": cs[4].ID} {
-				items, total, err := st.List(ctx, a, Filter{Q: q, Sort: "-updated_at", Page: 1, PageSize: 20}, false)
-				if err != nil || len(items) != 1 || items[0].ID != want || total != 1 {
-					t.Errorf("%s: search %q: %+v %d %v", when, q, items, total, err)
+				for _, owner := range []int64{0, a.UserID} { // the company's index, and one owner's
+					items, total, err := st.List(ctx, a, Filter{Q: q, OwnerID: owner, Sort: "-updated_at", Page: 1, PageSize: 20}, false)
+					if err != nil || len(items) != 1 || items[0].ID != want || total != 1 {
+						t.Errorf("%s: search %q (owner %d): %+v %d %v", when, q, owner, items, total, err)
+					}
 				}
 			}
 		}
