@@ -80,7 +80,9 @@ type App struct {
 	Outbox    *outbox.Dispatcher
 	// System is 系统维护: backups (the "backup" job) and log retention
 	// (the "log-retention" job).
-	System  *system.Service
+	System *system.Service
+	// Indexer writes the search index of customers imported in bulk.
+	Indexer *customer.Indexer
 	started time.Time
 
 	shutdownMu    sync.Mutex
@@ -221,6 +223,8 @@ func (a *App) wire() error {
 	a.System = system.NewService(a.DB, a.KV, a.log, system.Options{Dir: a.cfg.BackupDir(),
 		DefaultKeep: a.cfg.Backup.Keep, AppVersion: Version, Started: a.started})
 	a.OnShutdown(a.System.Wait)
+	a.Indexer = customer.StartIndexer(customer.NewStore(a.DB), a.log)
+	exports.SetIndexer(a.Indexer.Kick)
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -328,6 +332,9 @@ func (a *App) Close() {
 	}
 	if a.FakeDingTalk != nil {
 		a.FakeDingTalk.Close()
+	}
+	if a.Indexer != nil {
+		a.Indexer.Close()
 	}
 	if a.KV != nil {
 		a.KV.Close()
