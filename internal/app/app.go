@@ -31,6 +31,8 @@ import (
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/report"
+	"github.com/dingcrm/crm/internal/report/summary"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
@@ -102,7 +104,7 @@ func (a *App) prepareSchema(ctx context.Context) error {
 		return err
 	}
 	if pending == 0 {
-		return nil
+		return a.syncReportZone(ctx)
 	}
 	if a.DB.Dialect == store.MySQL && !a.cfg.Database.AutoMigrate {
 		return fmt.Errorf("%w (%d pending)", ErrPendingMigrations, pending)
@@ -112,7 +114,13 @@ func (a *App) prepareSchema(ctx context.Context) error {
 		return err
 	}
 	a.log.Info("migrations applied", "count", n)
-	return nil
+	return a.syncReportZone(ctx)
+}
+
+// syncReportZone files the report summaries by the company zone's offset
+// (a rebuild when the configured zone changed since they were filled).
+func (a *App) syncReportZone(ctx context.Context) error {
+	return summary.SyncZone(ctx, a.DB, a.cfg.Location())
 }
 
 func openKV(ctx context.Context, cfg config.Config) (kv.Store, error) {
@@ -153,6 +161,7 @@ func (a *App) wire() error {
 	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
+	reports := report.NewService(a.DB, a.cfg.Location(), msgs)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
@@ -173,6 +182,7 @@ func (a *App) wire() error {
 		Pool:      pool.NewService(a.DB, loader),
 		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
 		OrgSync:   a.OrgSync,
+		Reports:   reports,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

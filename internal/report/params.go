@@ -90,7 +90,9 @@ func (p period) monthAligned() bool {
 	return p.From.Day() == 1 && p.To.AddDate(0, 0, 1).Day() == 1
 }
 
-func civil(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func civil(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // presetPeriod is a named range around today (a company-zone date).
 func presetPeriod(name string, today time.Time) period {

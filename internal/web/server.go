@@ -24,6 +24,7 @@ import (
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/report"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/user"
@@ -49,6 +50,7 @@ type Deps struct {
 	Pool         *pool.Service
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
+	Reports      *report.Service
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -152,7 +154,8 @@ func (s *Server) routes(e *gin.Engine) {
 	s.poolRoutes(in)
 	s.excelRoutes(in) // imports and exports
 	s.orgsyncRoutes(in)
-	s.roleRoutes(in) // roles (权限管理), login log, log exports
+	s.roleRoutes(in)   // roles (权限管理), login log, log exports
+	s.reportRoutes(in) // reports, RFM settings, targets
 
 	e.NoRoute(s.static)
 }
