@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/backup"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
@@ -397,6 +399,18 @@ func TestReportsReconcile(t *testing.T) {
 		must(t, err)
 		if !reflect.DeepEqual(kept, rebuilt) {
 			t.Fatalf("summaries kept by the write paths differ from a rebuild:\nkept    %v\nrebuilt %v", kept, rebuilt)
+		}
+		// A backup carries no summaries; the restore recomputes them.
+		var buf bytes.Buffer
+		_, err = backup.Write(ctx, db, &buf, backup.Options{})
+		must(t, err)
+		target := storetest.SQLite(t)
+		_, err = backup.Restore(ctx, target, &buf, backup.RestoreOptions{})
+		must(t, err)
+		restored, err := summary.Snapshot(ctx, target, target.Dialect)
+		must(t, err)
+		if !reflect.DeepEqual(kept, restored) {
+			t.Fatalf("summaries after a restore differ:\nkept     %v\nrestored %v", kept, restored)
 		}
 		tr := load(t, db)
 		for _, who := range []string{"sim_admin", "sim_mgr1", "sim_s1"} {

@@ -185,7 +185,7 @@ END;
 CREATE TRIGGER trg_report_followups_ins AFTER INSERT ON followups FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT DATE(DATE_ADD(NEW.followed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+        SELECT DATE(DATE_ADD(NEW.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
@@ -195,10 +195,10 @@ CREATE TRIGGER trg_report_followups_upd AFTER UPDATE ON followups FOR EACH ROW
 BEGIN
     IF NOT (OLD.followed_at <=> NEW.followed_at) OR NOT (OLD.owner_id <=> NEW.owner_id) OR NOT (OLD.department_id <=> NEW.department_id) OR NOT (OLD.deleted_at <=> NEW.deleted_at) THEN
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-            SELECT DATE(DATE_ADD(OLD.followed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+            SELECT DATE(DATE_ADD(OLD.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-            SELECT DATE(DATE_ADD(NEW.followed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+            SELECT DATE(DATE_ADD(NEW.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
     END IF;
 END;
@@ -208,7 +208,7 @@ END;
 CREATE TRIGGER trg_report_followups_del AFTER DELETE ON followups FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT DATE(DATE_ADD(OLD.followed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+        SELECT DATE(DATE_ADD(OLD.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
@@ -217,7 +217,7 @@ END;
 CREATE TRIGGER trg_report_customers_ins AFTER INSERT ON customers FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT DATE(DATE_ADD(NEW.created_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+        SELECT DATE(DATE_ADD(NEW.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
@@ -227,10 +227,10 @@ CREATE TRIGGER trg_report_customers_upd AFTER UPDATE ON customers FOR EACH ROW
 BEGIN
     IF NOT (OLD.created_at <=> NEW.created_at) OR NOT (OLD.owner_id <=> NEW.owner_id) OR NOT (OLD.department_id <=> NEW.department_id) OR NOT (OLD.deleted_at <=> NEW.deleted_at) THEN
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-            SELECT DATE(DATE_ADD(OLD.created_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+            SELECT DATE(DATE_ADD(OLD.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-            SELECT DATE(DATE_ADD(NEW.created_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+            SELECT DATE(DATE_ADD(NEW.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
     END IF;
 END;
@@ -240,7 +240,7 @@ END;
 CREATE TRIGGER trg_report_customers_del AFTER DELETE ON customers FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT DATE(DATE_ADD(OLD.created_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+        SELECT DATE(DATE_ADD(OLD.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
@@ -249,7 +249,7 @@ END;
 CREATE TRIGGER trg_report_opportunities_ins AFTER INSERT ON opportunities FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT DATE(DATE_ADD(NEW.closed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+        SELECT DATE(DATE_ADD(NEW.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
@@ -259,10 +259,10 @@ CREATE TRIGGER trg_report_opportunities_upd AFTER UPDATE ON opportunities FOR EA
 BEGIN
     IF NOT (OLD.status <=> NEW.status) OR NOT (OLD.closed_at <=> NEW.closed_at) OR NOT (OLD.created_at <=> NEW.created_at) OR NOT (OLD.owner_id <=> NEW.owner_id) OR NOT (OLD.department_id <=> NEW.department_id) OR NOT (OLD.amount_fen <=> NEW.amount_fen) OR NOT (OLD.deleted_at <=> NEW.deleted_at) THEN
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-            SELECT DATE(DATE_ADD(OLD.closed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+            SELECT DATE(DATE_ADD(OLD.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-            SELECT DATE(DATE_ADD(NEW.closed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+            SELECT DATE(DATE_ADD(NEW.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
     END IF;
 END;
@@ -272,7 +272,7 @@ END;
 CREATE TRIGGER trg_report_opportunities_del AFTER DELETE ON opportunities FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT DATE(DATE_ADD(OLD.closed_at, INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+        SELECT DATE(DATE_ADD(OLD.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd

@@ -183,7 +183,7 @@ END;
 CREATE TRIGGER trg_report_followups_ins AFTER INSERT ON followups FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(NEW.followed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        SELECT date(NEW.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -193,10 +193,10 @@ CREATE TRIGGER trg_report_followups_upd AFTER UPDATE ON followups FOR EACH ROW
 WHEN OLD.followed_at IS NOT NEW.followed_at OR OLD.owner_id IS NOT NEW.owner_id OR OLD.department_id IS NOT NEW.department_id OR OLD.deleted_at IS NOT NEW.deleted_at
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(OLD.followed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        SELECT date(OLD.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(NEW.followed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        SELECT date(NEW.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -205,7 +205,7 @@ END;
 CREATE TRIGGER trg_report_followups_del AFTER DELETE ON followups FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(OLD.followed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        SELECT date(OLD.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -214,7 +214,7 @@ END;
 CREATE TRIGGER trg_report_customers_ins AFTER INSERT ON customers FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(NEW.created_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        SELECT date(NEW.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -224,10 +224,10 @@ CREATE TRIGGER trg_report_customers_upd AFTER UPDATE ON customers FOR EACH ROW
 WHEN OLD.created_at IS NOT NEW.created_at OR OLD.owner_id IS NOT NEW.owner_id OR OLD.department_id IS NOT NEW.department_id OR OLD.deleted_at IS NOT NEW.deleted_at
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(OLD.created_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        SELECT date(OLD.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(NEW.created_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        SELECT date(NEW.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -236,7 +236,7 @@ END;
 CREATE TRIGGER trg_report_customers_del AFTER DELETE ON customers FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(OLD.created_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        SELECT date(OLD.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -245,7 +245,7 @@ END;
 CREATE TRIGGER trg_report_opportunities_ins AFTER INSERT ON opportunities FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(NEW.closed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+        SELECT date(NEW.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -255,10 +255,10 @@ CREATE TRIGGER trg_report_opportunities_upd AFTER UPDATE ON opportunities FOR EA
 WHEN OLD.status IS NOT NEW.status OR OLD.closed_at IS NOT NEW.closed_at OR OLD.created_at IS NOT NEW.created_at OR OLD.owner_id IS NOT NEW.owner_id OR OLD.department_id IS NOT NEW.department_id OR OLD.amount_fen IS NOT NEW.amount_fen OR OLD.deleted_at IS NOT NEW.deleted_at
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(OLD.closed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+        SELECT date(OLD.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(NEW.closed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+        SELECT date(NEW.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
@@ -267,7 +267,7 @@ END;
 CREATE TRIGGER trg_report_opportunities_del AFTER DELETE ON opportunities FOR EACH ROW
 BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
-        SELECT date(OLD.closed_at, (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+        SELECT date(OLD.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd

@@ -18,6 +18,9 @@ import (
 	"github.com/dingcrm/crm/internal/store"
 )
 
+// Migration is the schema version that created the summary tables.
+const Migration = 14
+
 // Tables are the derived tables, in the order Rebuild fills them.
 var Tables = []string{"report_sales_day", "report_sales_month", "report_product_day", "report_activity_day"}
 

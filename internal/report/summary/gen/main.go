@@ -15,12 +15,14 @@ type dialect struct {
 
 func (d dialect) mysql() bool { return d.name == "mysql" }
 
-// localDay is the company-zone date of a UTC datetime expression.
+// localDay is the company-zone date of a UTC datetime expression. While a
+// restore has emptied report_zone the offset is taken as 0; the restore
+// rebuilds the summaries at its end.
 func (d dialect) localDay(x string) string {
 	if d.mysql() {
-		return "DATE(DATE_ADD(" + x + ", INTERVAL (SELECT offset_minutes FROM report_zone WHERE id = 1) MINUTE))"
+		return "DATE(DATE_ADD(" + x + ", INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE))"
 	}
-	return "date(" + x + ", (SELECT offset_minutes || ' minutes' FROM report_zone WHERE id = 1))"
+	return "date(" + x + ", COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')"
 }
 
 func (d dialect) month(x string) string {
