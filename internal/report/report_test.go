@@ -14,8 +14,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/dingcrm/crm/internal/audit"
-	"github.com/dingcrm/crm/internal/backup"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/backup"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/followup"
