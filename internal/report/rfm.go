@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -163,4 +162,29 @@ func (s *Service) SegmentFilter(ctx context.Context, seg string) (string, []any,
 	return cond, args, nil
 }
 
-var _ = strconv.Itoa
+// Segments classifies customers (by id) as of today over their live sales
+// in the window, for the customer export's 客户分类 column. The caller has
+// already limited ids to customers the Actor sees.
+func (s *Service) Segments(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	set, err := rfm.Load(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	from, to := set.Window(today)
+	var rows []customerRFM
+	err = s.db.SelectContext(ctx, &rows, "SELECT s.customer_id, '' AS name, "+dayText(s.db.Dialect, "MAX(s.sale_date)")+" AS last, COUNT(*) AS n, "+
+		"SUM(s.amount_fen) AS amount FROM sales s WHERE s.deleted_at IS NULL AND s.sale_date >= ? AND s.sale_date <= ? AND s.customer_id IN ("+
+		placeholders(len(ids))+") GROUP BY s.customer_id", append([]any{from, to}, int64Args(ids)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("report: segments: %w", err)
+	}
+	for _, r := range rows {
+		out[r.CustomerID] = set.Classify(today, r.Last, r.Count, r.Amount)
+	}
+	return out, nil
+}
