@@ -70,11 +70,18 @@ func (p period) to() string   { return p.To.Format(day) }
 // shift moves the period: the previous period of the same length, or the
 // same dates a year before.
 func (p period) previous() period {
+	if p.monthAligned() { // whole months: the months just before (March → February)
+		months := (p.To.Year()-p.From.Year())*12 + int(p.To.Month()-p.From.Month()) + 1
+		return period{From: p.From.AddDate(0, -months, 0), To: p.From.AddDate(0, 0, -1)}
+	}
 	n := p.days()
 	return period{From: p.From.AddDate(0, 0, -n), To: p.From.AddDate(0, 0, -1)}
 }
 
 func (p period) yearBefore() period {
+	if p.monthAligned() { // keeps 29 February ranges whole months
+		return period{From: p.From.AddDate(-1, 0, 0), To: p.To.AddDate(0, 0, 1).AddDate(-1, 0, -1)}
+	}
 	return period{From: p.From.AddDate(-1, 0, 0), To: p.To.AddDate(-1, 0, 0)}
 }
 
