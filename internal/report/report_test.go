@@ -483,6 +483,23 @@ func TestReportsReconcile(t *testing.T) {
 			if perfRows < 5 {
 				t.Fatalf("%s: only %d performance rows compared", who, perfRows)
 			}
+			// New customers: owned, live, created in the range (company zone).
+			for _, rg := range [][2]string{{"2026-01-01", "2026-03-31"}, {"2026-01-31", "2026-01-31"}, {"2026-02-01", "2026-02-01"}} {
+				cr := run(report.Params{Type: "customers", From: rg[0], To: rg[1]})
+				var n int64
+				for _, c := range tr.custs {
+					if !c.Deleted && c.Owner != 0 && a.Sees(c.Owner, c.Dept) && localDay(c.At) >= rg[0] && localDay(c.At) <= rg[1] {
+						n++
+					}
+				}
+				var bySource int64
+				for _, row := range cr.Tables[0].Rows {
+					bySource += num(row.Cells["count"])
+				}
+				if got := num(cr.Summary[0].Value); got != n || bySource != n {
+					t.Errorf("%s new customers %v: %d (by source %d), want %d", who, rg, got, bySource, n)
+				}
+			}
 			for _, p := range []report.Params{
 				{Type: "performance", GroupBy: "department", Preset: "this_year"},
 				{Type: "sales", GroupBy: "source", From: "2026-01-01", To: "2026-03-31"},
