@@ -128,7 +128,7 @@ func reportsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "\nloaded sales %d..%d (+ items, opportunities, follow-ups) in %s (%.0f sales/s with the triggers)\n",
 			loaded+1, step, time.Since(start).Round(time.Second), float64(step-loaded)/time.Since(start).Seconds())
 		loaded = step
-		for _, t := range []string{"sales", "sale_items", "opportunities", "followups", "report_sales_day", "report_sales_month", "report_activity_day"} {
+		for _, t := range []string{"sales", "sale_items", "opportunities", "followups", "report_sales_day", "report_sales_month", "report_activity_day", "report_activity_month"} {
 			if _, err := db.ExecContext(ctx, "ANALYZE TABLE "+t); err != nil {
 				return err
 			}

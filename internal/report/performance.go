@@ -35,13 +35,17 @@ func (b *builder) activityBy(ctx context.Context, dim string, p period) (map[str
 	col := map[string]string{"owner": "owner_id", "dept": "department_id"}[dim]
 	if !r.Raw {
 		w := &where{}
-		w.add("t.day >= ? AND t.day <= ?", p.from(), p.to())
+		table, col0 := "report_activity_day", "t.day"
+		if p.monthAligned() {
+			table, col0 = "report_activity_month", "t.month"
+		}
+		w.add(col0+" >= ? AND "+col0+" <= ?", p.from(), p.to())
 		r.people(w, b.a, "t.owner_id", "t.department_id")
 		var rows []activity
 		err := b.s.db.SelectContext(ctx, &rows, "SELECT "+cast(d, "t."+col)+" AS k, COALESCE(SUM(t.followups), 0) AS followups, "+
 			"COALESCE(SUM(t.new_customers), 0) AS new_customers, COALESCE(SUM(t.won), 0) AS won, COALESCE(SUM(t.lost), 0) AS lost, "+
 			"COALESCE(SUM(t.won_amount_fen), 0) AS won_amount_fen, COALESCE(SUM(t.won_cycle_ms), 0) AS won_cycle_ms "+
-			"FROM report_activity_day t"+w.sql()+" GROUP BY t."+col, w.args...)
+			"FROM "+table+" t"+w.sql()+" GROUP BY t."+col, w.args...)
 		if err != nil {
 			return nil, fmt.Errorf("report: activity: %w", err)
 		}

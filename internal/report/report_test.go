@@ -470,7 +470,7 @@ func TestReportsReconcile(t *testing.T) {
 			}
 			// Performance per salesperson over a long range and over single
 			// days (follow-ups, new customers and deals either side of midnight).
-			days := []string{"2026-01-05~2026-03-20"}
+			days := []string{"2026-01-05~2026-03-20", "2026-01-01~2026-02-28"}
 			for d := 1; d <= 31; d++ {
 				x := fmt.Sprintf("2026-01-%02d", d)
 				days = append(days, x+"~"+x)

@@ -63,6 +63,19 @@ CREATE TABLE report_activity_day (
     PRIMARY KEY (day, owner_id, department_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE report_activity_month (
+    month          DATE NOT NULL,
+    owner_id       BIGINT NOT NULL,
+    department_id  BIGINT NOT NULL,
+    followups      BIGINT NOT NULL DEFAULT 0,
+    new_customers  BIGINT NOT NULL DEFAULT 0,
+    won            BIGINT NOT NULL DEFAULT 0,
+    lost           BIGINT NOT NULL DEFAULT 0,
+    won_amount_fen BIGINT NOT NULL DEFAULT 0,
+    won_cycle_ms   BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, owner_id, department_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Monthly targets (业绩目标) of a person or a department; quarters and
 -- years are sums of months.
 CREATE TABLE sales_targets (
@@ -187,6 +200,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT DATE(DATE_ADD(NEW.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT DATE_FORMAT(DATE(DATE_ADD(NEW.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+        ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
 
@@ -197,9 +213,15 @@ BEGIN
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
             SELECT DATE(DATE_ADD(OLD.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+        INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+            SELECT DATE_FORMAT(DATE(DATE_ADD(OLD.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+            ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
             SELECT DATE(DATE_ADD(NEW.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+        INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+            SELECT DATE_FORMAT(DATE(DATE_ADD(NEW.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+            ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
     END IF;
 END;
 -- +goose StatementEnd
@@ -210,6 +232,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT DATE(DATE_ADD(OLD.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT DATE_FORMAT(DATE(DATE_ADD(OLD.followed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+        ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
 
@@ -219,6 +244,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT DATE(DATE_ADD(NEW.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT DATE_FORMAT(DATE(DATE_ADD(NEW.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+        ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
 
@@ -229,9 +257,15 @@ BEGIN
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
             SELECT DATE(DATE_ADD(OLD.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+        INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+            SELECT DATE_FORMAT(DATE(DATE_ADD(OLD.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+            ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
             SELECT DATE(DATE_ADD(NEW.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+        INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+            SELECT DATE_FORMAT(DATE(DATE_ADD(NEW.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 FROM DUAL WHERE NEW.deleted_at IS NULL
+            ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
     END IF;
 END;
 -- +goose StatementEnd
@@ -242,6 +276,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT DATE(DATE_ADD(OLD.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT DATE_FORMAT(DATE(DATE_ADD(OLD.created_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 FROM DUAL WHERE OLD.deleted_at IS NULL
+        ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
 
@@ -251,6 +288,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT DATE(DATE_ADD(NEW.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT DATE_FORMAT(DATE(DATE_ADD(NEW.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+        ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
 
@@ -261,9 +301,15 @@ BEGIN
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
             SELECT DATE(DATE_ADD(OLD.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+        INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+            SELECT DATE_FORMAT(DATE(DATE_ADD(OLD.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+            ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
         INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
             SELECT DATE(DATE_ADD(NEW.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
             ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+        INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+            SELECT DATE_FORMAT(DATE(DATE_ADD(NEW.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, NEW.created_at, NEW.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+            ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
     END IF;
 END;
 -- +goose StatementEnd
@@ -274,6 +320,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT DATE(DATE_ADD(OLD.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
         ON DUPLICATE KEY UPDATE report_activity_day.followups = report_activity_day.followups + VALUES(followups), report_activity_day.new_customers = report_activity_day.new_customers + VALUES(new_customers), report_activity_day.won = report_activity_day.won + VALUES(won), report_activity_day.lost = report_activity_day.lost + VALUES(lost), report_activity_day.won_amount_fen = report_activity_day.won_amount_fen + VALUES(won_amount_fen), report_activity_day.won_cycle_ms = report_activity_day.won_cycle_ms + VALUES(won_cycle_ms);
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT DATE_FORMAT(DATE(DATE_ADD(OLD.closed_at, INTERVAL COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) MINUTE)), '%Y-%m-01'), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN TIMESTAMPDIFF(MICROSECOND, OLD.created_at, OLD.closed_at) DIV 1000 ELSE 0 END FROM DUAL WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+        ON DUPLICATE KEY UPDATE report_activity_month.followups = report_activity_month.followups + VALUES(followups), report_activity_month.new_customers = report_activity_month.new_customers + VALUES(new_customers), report_activity_month.won = report_activity_month.won + VALUES(won), report_activity_month.lost = report_activity_month.lost + VALUES(lost), report_activity_month.won_amount_fen = report_activity_month.won_amount_fen + VALUES(won_amount_fen), report_activity_month.won_cycle_ms = report_activity_month.won_cycle_ms + VALUES(won_cycle_ms);
 END;
 -- +goose StatementEnd
 
@@ -295,6 +344,7 @@ DROP TRIGGER trg_report_opportunities_upd;
 DROP TRIGGER trg_report_opportunities_del;
 DROP TABLE report_settings;
 DROP TABLE sales_targets;
+DROP TABLE report_activity_month;
 DROP TABLE report_activity_day;
 DROP TABLE report_product_day;
 DROP TABLE report_sales_month;

@@ -63,6 +63,19 @@ CREATE TABLE report_activity_day (
     PRIMARY KEY (day, owner_id, department_id)
 );
 
+CREATE TABLE report_activity_month (
+    month          DATE NOT NULL,
+    owner_id       BIGINT NOT NULL,
+    department_id  BIGINT NOT NULL,
+    followups      BIGINT NOT NULL DEFAULT 0,
+    new_customers  BIGINT NOT NULL DEFAULT 0,
+    won            BIGINT NOT NULL DEFAULT 0,
+    lost           BIGINT NOT NULL DEFAULT 0,
+    won_amount_fen BIGINT NOT NULL DEFAULT 0,
+    won_cycle_ms   BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, owner_id, department_id)
+);
+
 -- Monthly targets (业绩目标) of a person or a department; quarters and
 -- years are sums of months.
 CREATE TABLE sales_targets (
@@ -185,6 +198,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(NEW.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(NEW.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -195,9 +211,15 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(OLD.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(OLD.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(NEW.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(NEW.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), NEW.owner_id, NEW.department_id, 1, 0, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -207,6 +229,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(OLD.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(OLD.followed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), OLD.owner_id, OLD.department_id, -1, 0, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -216,6 +241,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(NEW.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(NEW.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -226,9 +254,15 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(OLD.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(OLD.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(NEW.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(NEW.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), NEW.owner_id, NEW.department_id, 0, 1, 0, 0, 0, 0 WHERE NEW.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -238,6 +272,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(OLD.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(OLD.created_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), OLD.owner_id, OLD.department_id, 0, -1, 0, 0, 0, 0 WHERE OLD.deleted_at IS NULL
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -247,6 +284,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(NEW.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(NEW.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -257,9 +297,15 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(OLD.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(OLD.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(NEW.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(NEW.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), NEW.owner_id, NEW.department_id, 0, 0, CASE WHEN NEW.status = 'won' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'lost' THEN 1 ELSE 0 END, CASE WHEN NEW.status = 'won' THEN NEW.amount_fen ELSE 0 END, CASE WHEN NEW.status = 'won' THEN CAST(ROUND((julianday(NEW.closed_at) - julianday(NEW.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE NEW.deleted_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.status IN ('won', 'lost')
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -269,6 +315,9 @@ BEGIN
     INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
         SELECT date(OLD.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes'), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
         ON CONFLICT (day, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
+    INSERT INTO report_activity_month (month, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms)
+        SELECT strftime('%Y-%m-01', date(OLD.closed_at, COALESCE((SELECT offset_minutes FROM report_zone WHERE id = 1), 0) || ' minutes')), OLD.owner_id, OLD.department_id, 0, 0, -CASE WHEN OLD.status = 'won' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'lost' THEN 1 ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN OLD.amount_fen ELSE 0 END, -CASE WHEN OLD.status = 'won' THEN CAST(ROUND((julianday(OLD.closed_at) - julianday(OLD.created_at)) * 86400000) AS INTEGER) ELSE 0 END WHERE OLD.deleted_at IS NULL AND OLD.closed_at IS NOT NULL AND OLD.status IN ('won', 'lost')
+        ON CONFLICT (month, owner_id, department_id) DO UPDATE SET followups = followups + excluded.followups, new_customers = new_customers + excluded.new_customers, won = won + excluded.won, lost = lost + excluded.lost, won_amount_fen = won_amount_fen + excluded.won_amount_fen, won_cycle_ms = won_cycle_ms + excluded.won_cycle_ms;
 END;
 -- +goose StatementEnd
 
@@ -290,6 +339,7 @@ DROP TRIGGER trg_report_opportunities_upd;
 DROP TRIGGER trg_report_opportunities_del;
 DROP TABLE report_settings;
 DROP TABLE sales_targets;
+DROP TABLE report_activity_month;
 DROP TABLE report_activity_day;
 DROP TABLE report_product_day;
 DROP TABLE report_sales_month;

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -22,7 +23,7 @@ import (
 const Migration = 14
 
 // Tables are the derived tables, in the order Rebuild fills them.
-var Tables = []string{"report_sales_day", "report_sales_month", "report_product_day", "report_activity_day"}
+var Tables = []string{"report_sales_day", "report_sales_month", "report_product_day", "report_activity_day", "report_activity_month"}
 
 // LocalDay is the SQL for the company-zone date of a UTC datetime column
 // given the zone's offset in minutes (the same rule as the triggers').
@@ -98,19 +99,25 @@ func Rebuild(ctx context.Context, tx *sqlx.Tx, d store.Dialect) error {
 			return fmt.Errorf("summary: empty %s: %w", t, err)
 		}
 	}
-	for _, q := range rebuildSQL(d, off) {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("summary: rebuild: %w", err)
+	for _, qs := range rebuildSQL(d, off) {
+		for _, q := range strings.Split(qs, ";") {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("summary: rebuild: %w", err)
+			}
 		}
 	}
 	return nil
 }
 
 func rebuildSQL(d store.Dialect, off int) []string {
-	act := func(day, owner, dept, vals, from string) string {
-		return "INSERT INTO report_activity_day (day, owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms) " +
+	act1 := func(table, key, day, owner, dept, vals, from string) string {
+		return "INSERT INTO " + table + " (" + key + ", owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms) " +
 			"SELECT " + day + ", " + owner + ", " + dept + ", " + vals + " FROM " + from + " GROUP BY " + day + ", " + owner + ", " + dept +
-			upsert(d, "report_activity_day", []string{"day", "owner_id", "department_id"}, []string{"followups", "new_customers", "won", "lost", "won_amount_fen", "won_cycle_ms"})
+			upsert(d, table, []string{key, "owner_id", "department_id"}, []string{"followups", "new_customers", "won", "lost", "won_amount_fen", "won_cycle_ms"})
+	}
+	act := func(day, owner, dept, vals, from string) string {
+		return act1("report_activity_day", "day", day, owner, dept, vals, from) + ";" +
+			act1("report_activity_month", "month", Month(d, day), owner, dept, vals, from)
 	}
 	fday := LocalDay(d, "f.followed_at", off)
 	cday := LocalDay(d, "c.created_at", off)
@@ -172,6 +179,7 @@ func Snapshot(ctx context.Context, x sqlx.QueryerContext, d store.Dialect) (map[
 		"report_sales_month":  "SELECT " + dayText(d, "month") + ", owner_id, department_id, sales, amount_fen FROM report_sales_month WHERE sales <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3",
 		"report_product_day":  "SELECT " + dayText(d, "day") + ", product_id, owner_id, department_id, line_count, quantity, amount_fen FROM report_product_day WHERE line_count <> 0 OR quantity <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3, 4",
 		"report_activity_day": "SELECT " + dayText(d, "day") + ", owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms FROM report_activity_day WHERE followups <> 0 OR new_customers <> 0 OR won <> 0 OR lost <> 0 OR won_amount_fen <> 0 OR won_cycle_ms <> 0 ORDER BY 1, 2, 3",
+		"report_activity_month": "SELECT " + dayText(d, "month") + ", owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms FROM report_activity_month WHERE followups <> 0 OR new_customers <> 0 OR won <> 0 OR lost <> 0 OR won_amount_fen <> 0 OR won_cycle_ms <> 0 ORDER BY 1, 2, 3",
 	}
 	out := map[string][]Row{}
 	for t, q := range queries {

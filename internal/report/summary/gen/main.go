@@ -101,25 +101,33 @@ func actSel(d dialect, day, r string, vals map[string]string, where string) stri
 	return fmt.Sprintf("SELECT %s, %s.owner_id, %s.department_id, %s%s WHERE %s", day, r, r, strings.Join(v, ", "), d.dual(), where)
 }
 
+// activityBoth files an activity share under its day and under its month.
+func activityBoth(d dialect, at, r string, vals map[string]string, where string) []string {
+	day := d.localDay(at)
+	return []string{
+		d.upsert("report_activity_day", actKeys, activity, actSel(d, day, r, vals, where)),
+		d.upsert("report_activity_month", monthKeys, activity, actSel(d, d.month(day), r, vals, where)),
+	}
+}
+
+var monthKeys = []string{"month", "owner_id", "department_id"}
+
 func followups(d dialect, r, sign string) []string {
-	return []string{d.upsert("report_activity_day", actKeys, activity,
-		actSel(d, d.localDay(r+".followed_at"), r, map[string]string{"followups": sign + "1"}, r+".deleted_at IS NULL"))}
+	return activityBoth(d, r+".followed_at", r, map[string]string{"followups": sign + "1"}, r+".deleted_at IS NULL")
 }
 
 func customers(d dialect, r, sign string) []string {
-	return []string{d.upsert("report_activity_day", actKeys, activity,
-		actSel(d, d.localDay(r+".created_at"), r, map[string]string{"new_customers": sign + "1"}, r+".deleted_at IS NULL"))}
+	return activityBoth(d, r+".created_at", r, map[string]string{"new_customers": sign + "1"}, r+".deleted_at IS NULL")
 }
 
 func opportunities(d dialect, r, sign string) []string {
 	won := "CASE WHEN " + r + ".status = 'won' THEN "
-	return []string{d.upsert("report_activity_day", actKeys, activity,
-		actSel(d, d.localDay(r+".closed_at"), r, map[string]string{
-			"won":            sign + won + "1 ELSE 0 END",
-			"lost":           sign + "CASE WHEN " + r + ".status = 'lost' THEN 1 ELSE 0 END",
-			"won_amount_fen": sign + won + r + ".amount_fen ELSE 0 END",
-			"won_cycle_ms":   sign + won + d.millis(r+".created_at", r+".closed_at") + " ELSE 0 END",
-		}, r+".deleted_at IS NULL AND "+r+".closed_at IS NOT NULL AND "+r+".status IN ('won', 'lost')"))}
+	return activityBoth(d, r+".closed_at", r, map[string]string{
+		"won":            sign + won + "1 ELSE 0 END",
+		"lost":           sign + "CASE WHEN " + r + ".status = 'lost' THEN 1 ELSE 0 END",
+		"won_amount_fen": sign + won + r + ".amount_fen ELSE 0 END",
+		"won_cycle_ms":   sign + won + d.millis(r+".created_at", r+".closed_at") + " ELSE 0 END",
+	}, r+".deleted_at IS NULL AND "+r+".closed_at IS NOT NULL AND "+r+".status IN ('won', 'lost')")
 }
 
 type source struct {
