@@ -175,10 +175,10 @@ type Row string
 // Snapshot reads every summary table's non-zero rows in key order.
 func Snapshot(ctx context.Context, x sqlx.QueryerContext, d store.Dialect) (map[string][]Row, error) {
 	queries := map[string]string{
-		"report_sales_day":    "SELECT " + dayText(d, "day") + ", owner_id, department_id, sales, amount_fen FROM report_sales_day WHERE sales <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3",
-		"report_sales_month":  "SELECT " + dayText(d, "month") + ", owner_id, department_id, sales, amount_fen FROM report_sales_month WHERE sales <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3",
-		"report_product_day":  "SELECT " + dayText(d, "day") + ", product_id, owner_id, department_id, line_count, quantity, amount_fen FROM report_product_day WHERE line_count <> 0 OR quantity <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3, 4",
-		"report_activity_day": "SELECT " + dayText(d, "day") + ", owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms FROM report_activity_day WHERE followups <> 0 OR new_customers <> 0 OR won <> 0 OR lost <> 0 OR won_amount_fen <> 0 OR won_cycle_ms <> 0 ORDER BY 1, 2, 3",
+		"report_sales_day":      "SELECT " + dayText(d, "day") + ", owner_id, department_id, sales, amount_fen FROM report_sales_day WHERE sales <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3",
+		"report_sales_month":    "SELECT " + dayText(d, "month") + ", owner_id, department_id, sales, amount_fen FROM report_sales_month WHERE sales <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3",
+		"report_product_day":    "SELECT " + dayText(d, "day") + ", product_id, owner_id, department_id, line_count, quantity, amount_fen FROM report_product_day WHERE line_count <> 0 OR quantity <> 0 OR amount_fen <> 0 ORDER BY 1, 2, 3, 4",
+		"report_activity_day":   "SELECT " + dayText(d, "day") + ", owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms FROM report_activity_day WHERE followups <> 0 OR new_customers <> 0 OR won <> 0 OR lost <> 0 OR won_amount_fen <> 0 OR won_cycle_ms <> 0 ORDER BY 1, 2, 3",
 		"report_activity_month": "SELECT " + dayText(d, "month") + ", owner_id, department_id, followups, new_customers, won, lost, won_amount_fen, won_cycle_ms FROM report_activity_month WHERE followups <> 0 OR new_customers <> 0 OR won <> 0 OR lost <> 0 OR won_amount_fen <> 0 OR won_cycle_ms <> 0 ORDER BY 1, 2, 3",
 	}
 	out := map[string][]Row{}
