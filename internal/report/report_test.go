@@ -24,6 +24,7 @@ import (
 	"github.com/dingcrm/crm/internal/report"
 	"github.com/dingcrm/crm/internal/report/summary"
 	"github.com/dingcrm/crm/internal/reportview"
+	"github.com/dingcrm/crm/internal/rfm"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/sale/saletest"
 	"github.com/dingcrm/crm/internal/store"
@@ -500,6 +501,8 @@ func TestReportsReconcile(t *testing.T) {
 					t.Errorf("%s new customers %v: %d (by source %d), want %d", who, rg, got, bySource, n)
 				}
 			}
+			// RFM segments as of today over the default window.
+			checkRFM(t, db, who, a, run(report.Params{Type: "rfm"}))
 			for _, p := range []report.Params{
 				{Type: "performance", GroupBy: "department", Preset: "this_year"},
 				{Type: "sales", GroupBy: "source", From: "2026-01-01", To: "2026-03-31"},
@@ -542,4 +545,56 @@ func checkPerformance(t *testing.T, who string, r *reportview.Report, want map[s
 		t.Errorf("%s performance: %d rows, want %d (%v)", who, rows, len(want), r.Tables[0].Rows)
 	}
 	return rows
+}
+
+// checkRFM classifies the visible live customers' live sales in Go.
+func checkRFM(t *testing.T, db *store.DB, who string, a *auth.Actor, r *reportview.Report) {
+	t.Helper()
+	var custs []struct {
+		ID    int64 `db:"id"`
+		Owner int64 `db:"owner_id"`
+		Dept  int64 `db:"department_id"`
+	}
+	must(t, db.Select(&custs, "SELECT id, owner_id, department_id FROM customers WHERE deleted_at IS NULL"))
+	set := rfm.Defaults()
+	today := time.Now().In(shanghai)
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	from, to := set.Window(today)
+	tr := load(t, db)
+	type agg struct {
+		last          string
+		count, amount int64
+	}
+	per := map[int64]*agg{}
+	for _, s := range tr.sales {
+		if s.Deleted || s.Date < from || s.Date > to {
+			continue
+		}
+		if per[s.Customer] == nil {
+			per[s.Customer] = &agg{}
+		}
+		g := per[s.Customer]
+		g.count++
+		g.amount += s.Amount
+		if s.Date > g.last {
+			g.last = s.Date
+		}
+	}
+	want := map[string]int64{}
+	for _, c := range custs {
+		if g := per[c.ID]; g != nil && a.Sees(c.Owner, c.Dept) {
+			want[set.Classify(today, g.last, g.count, g.amount)]++
+		}
+	}
+	var total int64
+	for i, seg := range rfm.Segments {
+		got := num(r.Tables[0].Rows[i].Cells["customers"])
+		total += got
+		if got != want[seg] {
+			t.Errorf("%s rfm %s: %d, want %d", who, seg, got, want[seg])
+		}
+	}
+	if total == 0 && a.Scope == auth.ScopeAll {
+		t.Errorf("%s rfm: no customers classified", who)
+	}
 }
