@@ -19,24 +19,31 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/chatbot"
 	"github.com/dingcrm/crm/internal/config"
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/excel"
 	"github.com/dingcrm/crm/internal/followup"
+	"github.com/dingcrm/crm/internal/grouprobot"
 	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/jobs"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/report"
-	"github.com/dingcrm/crm/internal/report/summary"
+	reportsummary "github.com/dingcrm/crm/internal/report/summary"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
+	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/store"
+	"github.com/dingcrm/crm/internal/summary"
 	"github.com/dingcrm/crm/internal/user"
 	"github.com/dingcrm/crm/internal/web"
 	webfiles "github.com/dingcrm/crm/web"
@@ -62,8 +69,21 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
-	started time.Time
+	// Jobs is the scheduler's registry; Serve starts it, Close stops it.
+	Jobs *jobs.Registry
+	// Bot answers the chat bot's messages (HTTP callback and Stream).
+	Bot *chatbot.Service
+	// settings is the company settings (系统设置), for jobs that read them.
+	settings *settings.Service
+	// Reminders and Outbox: 提醒, and the dispatcher of notifications (the
+	// dispatch-reminders, check-send-results and morning-digest jobs).
+	Reminders *reminder.Service
+	Outbox    *outbox.Dispatcher
+	started   time.Time
 }
+
+// Settings is the company settings service (quiet hours, time zone, lists).
+func (a *App) Settings() *settings.Service { return a.settings }
 
 // New opens the database and shared state, checks the schema, seeds what
 // is needed and wires the services and the HTTP server.
@@ -120,7 +140,7 @@ func (a *App) prepareSchema(ctx context.Context) error {
 // syncReportZone files the report summaries by the company zone's offset
 // (a rebuild when the configured zone changed since they were filled).
 func (a *App) syncReportZone(ctx context.Context) error {
-	return summary.SyncZone(ctx, a.DB, a.cfg.Location())
+	return reportsummary.SyncZone(ctx, a.DB, a.cfg.Location())
 }
 
 func openKV(ctx context.Context, cfg config.Config) (kv.Store, error) {
@@ -162,28 +182,55 @@ func (a *App) wire() error {
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
 	reports := report.NewService(a.DB, a.cfg.Location(), msgs)
+	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
+	a.settings = company
+	// Customers, follow-ups and opportunities validate against the
+	// company's editable option lists.
+	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)
+	customers.SetOptions(company)
+	followups := followup.NewService(a.DB)
+	followups.SetOptions(company)
+	deals := deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()))
+	deals.SetOptions(company)
+	pools := pool.NewService(a.DB, loader)
+	pools.SetOptions(company)
+	exports := excel.NewService(a.DB, msgs, a.cfg.Location(), a.log)
+	exports.SetOptionLabels(company)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
 	}
+	a.wireOutbox()
+	sales := sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())
+	robots := grouprobot.NewService(a.DB, a.DingTalk)
+	// The summaries' work notifications go through the outbox.
+	sum := summary.New(a.DB, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
+	a.Jobs = a.buildJobs(sum, pools, sessions)
+	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
+		Sales: sales, Reminders: botReminders{svc: a.Reminders}, Replier: a.DingTalk, AppSecret: a.robotSecret(),
+		WebhookAllowed: a.robotWebhookAllowed, Messages: msgs, Lang: a.cfg.Lang,
+		Location: a.cfg.Location(), PublicURL: a.cfg.DingTalk.PublicURL, Log: a.log})
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
 		DingTalk:  web.NewDingTalkDeps(a.DingTalk, a.cfg.DingTalk, a.FakeDingTalk),
-		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
+		Customers: customers,
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
 		Roles:     role.NewService(a.DB),
 		Contacts:  contact.NewService(a.DB, customer.NewStore(a.DB)),
-		Followups: followup.NewService(a.DB),
+		Followups: followups,
 		Products:  product.NewService(a.DB),
-		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
-		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
-		Pool:      pool.NewService(a.DB, loader),
-		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
+		Sales:     sales,
+		Deals:     deals,
+		Pool:      pools,
+		Excel:     exports,
 		OrgSync:   a.OrgSync,
+		Settings:  company,
 		Reports:   reports,
-		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
+		Jobs: a.Jobs, Robots: robots, Bot: a.Bot,
+		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
 	})
@@ -227,22 +274,44 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		return fmt.Errorf("app: scheduler: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		a.stopJobs()
 		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	a.stopJobs()
+	return err
+}
+
+// jobsGrace is how long shutdown waits for running jobs before cancelling
+// them.
+const jobsGrace = 30 * time.Second
+
+// stopJobs stops the scheduler, letting running jobs finish (within
+// jobsGrace).
+func (a *App) stopJobs() {
+	if a.Jobs == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), jobsGrace)
+	defer cancel()
+	a.Jobs.Stop(ctx)
 }
 
 // Close releases the database and kv connections.
 func (a *App) Close() {
-	// Background work (event worker, running syncs) ends before the database
-	// it writes to closes.
+	// Background work (jobs, event worker, running syncs) ends before the
+	// database it writes to closes.
+	a.stopJobs()
 	if a.OrgSync != nil {
 		a.OrgSync.Close()
 	}

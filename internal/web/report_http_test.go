@@ -12,27 +12,6 @@ import (
 	"github.com/dingcrm/crm/internal/reportview"
 )
 
-// deptID finds a department by name (as the admin).
-func deptID(t *testing.T, admin *apptest.Client, name string) int64 {
-	t.Helper()
-	var out struct {
-		Items []struct {
-			ID   int64  `json:"id"`
-			Name string `json:"name"`
-		} `json:"items"`
-	}
-	if st := admin.Do("GET", "/api/v1/departments", nil, &out); st != 200 {
-		t.Fatalf("departments: %d", st)
-	}
-	for _, d := range out.Items {
-		if d.Name == name {
-			return d.ID
-		}
-	}
-	t.Fatalf("no department %s", name)
-	return 0
-}
-
 func sell(t *testing.T, c *apptest.Client, customerID int64, date string, fen int64) {
 	t.Helper()
 	if st := c.Do("POST", "/api/v1/sales", map[string]any{"customer_id": customerID, "sale_date": date, "amount_fen": fen}, nil); st != 201 {

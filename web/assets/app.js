@@ -25,12 +25,17 @@ import { poolRulesPage } from './pages/pool-rules.js';
 import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
+import { settingsPage } from './pages/settings.js';
+import { jobsPage } from './pages/jobs.js';
 import { forgetCatalog } from './catalog.js';
+import { remindersPage } from './pages/reminders.js';
+import { inboxPage, refreshInboxBadge } from './pages/inbox.js';
 
 // The navigation, in order. On phones the bottom bar shows them all when there are
 // at most TABS; otherwise the first TABS-1 and a 更多 button for the rest.
 const NAV = [
   { id: 'customers', href: '#/customers', icon: 'customers', label: 'nav.customers', tab: 'tab.customers', perm: 'customer.view' },
+  { id: 'reminders', href: '#/reminders', icon: 'bell', label: 'nav.reminders', tab: 'tab.reminders', perm: 'reminder.view' },
   { id: 'opportunities', href: '#/pipeline', icon: 'pipeline', label: 'nav.opportunities', tab: 'tab.opportunities', perm: 'opportunity.view' },
   { id: 'sales', href: '#/sales', icon: 'sales', label: 'nav.sales', tab: 'tab.sales', perm: 'sale.view' },
   { id: 'pool', href: '#/pool', icon: 'pool', label: 'nav.pool', tab: 'tab.pool', perm: 'pool.view' },
@@ -40,7 +45,9 @@ const NAV = [
   { id: 'roles', href: '#/roles', icon: 'settings', label: 'roles.nav', perm: 'role.view' },
   { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
+  { id: 'jobs', href: '#/jobs', icon: 'jobs', label: 'nav.jobs', perm: 'job.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
+  { id: 'settings', href: '#/settings', icon: 'settings', label: 'nav.settings', perm: 'setting.manage' },
 ];
 const TABS = 5;
 
@@ -68,6 +75,10 @@ const ROUTES = [
   { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
   { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
+  { re: /^\/settings$/, page: settingsPage, perm: 'setting.manage', nav: 'settings' },
+  { re: /^\/reminders$/, page: remindersPage, perm: 'reminder.view', nav: 'reminders' },
+  { re: /^\/inbox$/, page: inboxPage, nav: 'inbox' },
+  { re: /^\/jobs$/, page: jobsPage, perm: 'job.view', nav: 'jobs' },
 ];
 
 const root = document.getElementById('app');
@@ -99,6 +110,17 @@ function simBadge() {
   return h('span', { class: 'sim-badge', 'data-testid': 'sim-badge', title: t('sim.hint'), hidden: !state.simulated }, t('sim.badge'));
 }
 
+// The company's logo (系统设置) where one was uploaded, else the letter mark.
+function brandMark() {
+  const url = state.company && state.company.logo_url;
+  if (url) return h('img', { class: 'brand-logo', src: url, alt: '', 'data-testid': 'company-logo', style: 'width:28px;height:28px;object-fit:contain;border-radius:6px' });
+  return h('span', { class: 'brand-mark' }, 'C');
+}
+
+function companyName() {
+  return (state.company && state.company.name) || t('app.name');
+}
+
 function renderShell(r, params) {
   for (const fn of currentCleanups) fn();
   currentCleanups = [];
@@ -110,10 +132,16 @@ function renderShell(r, params) {
   const back = h('a', { class: 'back-btn', hidden: true, 'aria-label': t('common.back'), 'data-testid': 'back' }, icon('back'));
   const badge = simBadge();
   const header = h('header', { class: 'topbar' },
-    h('div', { class: 'topbar-left' }, back, title),
+    h('div', { class: 'topbar-left' }, back,
+      isIn && state.company && state.company.logo_url ? h('img', { class: 'topbar-logo', src: state.company.logo_url, alt: companyName(), 'data-testid': 'topbar-logo', style: 'width:24px;height:24px;object-fit:contain;margin-right:6px' }) : null,
+      title),
     h('div', { class: 'topbar-right' },
       badge,
       langSwitch(),
+      isIn ? h('a', {
+        href: '#/inbox', class: ['icon-btn', 'inbox-link', r.nav === 'inbox' && 'active'], 'data-testid': 'inbox-link',
+        title: t('nav.inbox'), 'aria-label': t('nav.inbox'),
+      }, icon('inbox'), h('span', { class: 'inbox-badge', 'data-testid': 'inbox-badge', hidden: true })) : null,
       isIn ? h('span', { class: 'me-name', 'data-testid': 'me-name' }, state.me.name) : null,
       isIn ? h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'logout', title: t('nav.logout'), 'aria-label': t('nav.logout'), onclick: logout }, icon('logout')) : null));
   const main = h('main', { class: ['content', r.wide && 'content-wide'], id: 'content' });
@@ -127,7 +155,7 @@ function renderShell(r, params) {
       'aria-current': r.nav === n.id ? 'page' : null,
     }, n.iconEl ? n.iconEl() : icon(n.icon), h('span', { class: 'nav-text' }, t(n.label)), h('span', { class: 'nav-tab-text' }, t(n.tab || n.label)));
     nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'C'), h('span', { class: 'brand-name' }, t('app.name'))),
+      h('div', { class: 'brand' }, brandMark(), h('span', { class: 'brand-name', 'data-testid': 'brand-name' }, companyName())),
       inBar.map(link));
     if (rest.length) {
       // Desktop: the rest follow in the side nav. Phone: they open from 更多 above the bar.
@@ -149,6 +177,7 @@ function renderShell(r, params) {
     }
   }
   replace(root, nav, h('div', { class: 'main-col' }, header, main));
+  if (isIn) refreshInboxBadge();
   return {
     main,
     setTitle(s) { title.textContent = s; document.title = `${s} · ${t('app.name')}`; },

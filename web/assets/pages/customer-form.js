@@ -3,7 +3,7 @@ import { h, replace, icon } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { state, can } from '../state.js';
-import { field, select, toLocalInput, fromLocalInput, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog, tn, showError } from '../ui.js';
+import { field, select, toLocalInput, fromLocalInput, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog, tn, showError, optionChoices } from '../ui.js';
 
 const MAX_TAGS = 10;
 
@@ -11,8 +11,11 @@ const MAX_TAGS = 10;
 function tagInput(initial) {
   let tags = [...(initial || [])];
   const chips = h('span', { class: 'tag-chips' });
-  const input = h('input', { type: 'text', class: 'tag-text', maxlength: '20', placeholder: t('customer.tags_placeholder'), autocomplete: 'off' });
-  const box = h('div', { class: 'tag-input', onclick: (e) => { if (e.target === box) input.focus(); } }, chips, input);
+  const input = h('input', { type: 'text', class: 'tag-text', maxlength: '20', placeholder: t('customer.tags_placeholder'), autocomplete: 'off', list: 'tag-presets' });
+  // The company's preset tags (系统设置 → 客户标签) are offered as suggestions; tags stay free text.
+  const presets = h('datalist', { id: 'tag-presets', 'data-testid': 'tag-presets' },
+    ((state.options && state.options.tags) || []).map((o) => h('option', { value: o.label })));
+  const box = h('div', { class: 'tag-input', onclick: (e) => { if (e.target === box) input.focus(); } }, chips, input, presets);
 
   function draw() {
     chips.replaceChildren(...tags.map((tag, i) => h('span', { class: 'chip chip-tag chip-removable' }, tag,
@@ -57,7 +60,7 @@ export function duplicateNotice(d) {
 }
 
 function optSelect(kind, value) {
-  return select([{ value: '', label: t('common.unset') }, ...((state.options && state.options[kind]) || [])], value || '');
+  return select([{ value: '', label: t('common.unset') }, ...optionChoices(kind, value)], value || '');
 }
 
 export async function customerFormPage(ctx) {
