@@ -257,6 +257,25 @@ var rpTable = map[string]rpRoute{
 		return fmt.Sprintf("/api/v1/robots/%d", f.deptIDs["销售二部"])
 	}, allowed: []int{404}}, // no robot there: refused only after the permission check
 	"POST /dingtalk/robot": {public: "DingTalk chat bot callback, signature-checked; answers are scanned by checkBot"},
+	// Reports and targets.
+	"GET /api/v1/reports/:type": {perms: P("report.view"), kind: "filter", allowed: []int{501}, // 501: xlsx/pdf until the renderers are merged
+		paths: []string{"/api/v1/reports/sales", "/api/v1/reports/customers", "/api/v1/reports/performance", "/api/v1/reports/funnel", "/api/v1/reports/rfm",
+			"/api/v1/reports/sales?user_id={userO}", "/api/v1/reports/customers?user_id={userO}", "/api/v1/reports/performance?user_id={userO}",
+			"/api/v1/reports/funnel?user_id={userO}", "/api/v1/reports/rfm?user_id={userO}",
+			"/api/v1/reports/sales?customer_id={custO}", "/api/v1/reports/customers?customer_id={custO}",
+			"/api/v1/reports/funnel?customer_id={custO}", "/api/v1/reports/rfm?customer_id={custO}",
+			"/api/v1/reports/sales?format=xlsx", "/api/v1/reports/customers?format=xlsx", "/api/v1/reports/rfm?format=xlsx"}},
+	"GET /api/v1/reports/rfm/settings": {perms: P("report.view")},
+	"PUT /api/v1/reports/rfm/settings": {perms: P("report.manage", "setting.manage"), body: bodyOf(map[string]any{"window_days": 365, "recency_days": 30, "frequency": 2, "monetary_fen": 100000})},
+	"GET /api/v1/targets":              {perms: P("target.view"), queries: []string{"year=2026"}},
+	"GET /api/v1/targets/attainment":   {perms: P("target.view"), queries: []string{"period=month"}},
+	"PUT /api/v1/targets": {perms: P("target.edit"), body: func(f *rpFixture, p *rpPersona, _ string, _ int64) any {
+		subject := f.userIDs["sim_s1"]
+		if p.userid == "sim_mgr2" {
+			subject = f.userIDs["sim_s5"]
+		}
+		return map[string]any{"items": []map[string]any{{"kind": "user", "subject_id": subject, "month": "2026-12", "amount_fen": 1000000}}}
+	}},
 	// Probes, metrics and 系统维护.
 	"GET /readyz":                         {public: "readiness probe for the load balancer; answers ok/unavailable only"},
 	"GET /metrics":                        {public: "Prometheus; answers loopback callers or a bearer token only (TestMetrics*); no records"},

@@ -510,9 +510,21 @@ func (f *rpFixture) runRoute(t *testing.T, key string, r rpRoute) {
 		paths = []string{path}
 	}
 	for _, p := range f.personas {
-		for _, owner := range owners {
-			for _, path := range paths {
-				for _, q := range queries {
+		for _, path := range paths {
+			for _, q := range queries {
+				if r.kind == "filter" {
+					// A filter naming an owner's person or customer ({userO},
+					// {custO}) is scoped like a record; the rest are not.
+					if !strings.Contains(path+q, "O}") {
+						f.call(t, key, rpRoute{perms: r.perms, allowed: r.allowed}, p, "", method, path, q)
+						continue
+					}
+					for _, owner := range []string{ownA, ownB, ownC} {
+						f.call(t, key, r, p, owner, method, f.fillFor(path, owner), f.fillFor(q, owner))
+					}
+					continue
+				}
+				for _, owner := range owners {
 					f.call(t, key, r, p, owner, method, f.fill(path), q)
 				}
 			}
@@ -520,11 +532,19 @@ func (f *rpFixture) runRoute(t *testing.T, key string, r rpRoute) {
 	}
 }
 
+// fillFor fills {userO} and {custO} with owner's person and customer.
+func (f *rpFixture) fillFor(s, owner string) string {
+	return strings.NewReplacer("{userO}", fmt.Sprint(f.userIDs[rpOwnerUser[owner]]),
+		"{custO}", fmt.Sprint(f.recs["customer"][owner])).Replace(s)
+}
+
 func (f *rpFixture) call(t *testing.T, key string, r rpRoute, p *rpPersona, owner, method, path, query string) {
 	{
 		{
 			var id int64
-			if r.kind != "" {
+			if r.kind == "filter" {
+				id = -1
+			} else if r.kind != "" {
 				if r.fresh {
 					id = f.fresh(r.kind, owner)
 				} else {
@@ -999,6 +1019,8 @@ func (f *rpFixture) checkReferences(t *testing.T) {
 		{m1, "POST", fmt.Sprintf("/api/v1/customers/%d/transfer", fresh["customer"]), map[string]any{"to_user_id": userC}},
 		{m1, "POST", "/api/v1/customers/transfer", map[string]any{"customer_ids": []int64{custC}, "to_user_id": f.userIDs["sim_s2"]}},
 		{m1, "POST", fmt.Sprintf("/api/v1/customers/%d/merge", fresh["customer"]), map[string]any{"from_id": custC}},
+		{m1, "PUT", "/api/v1/targets", map[string]any{"items": []map[string]any{{"kind": "user", "subject_id": userC, "month": "2026-12", "amount_fen": 1}}}},
+		{m1, "PUT", "/api/v1/targets", map[string]any{"items": []map[string]any{{"kind": "department", "subject_id": f.deptIDs["销售二部"], "month": "2026-12", "amount_fen": 1}}}},
 	}
 	for _, c := range cases {
 		resp := c.who.c.Raw(c.method, c.path, c.body, nil)
