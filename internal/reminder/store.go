@@ -139,7 +139,10 @@ func insert(ctx context.Context, tx *sqlx.Tx, r *Reminder, followupKey *int64, p
 		return err
 	}
 	r.Version = 1
-	if err := setRecipients(ctx, tx, r.ID, r.Recipients); err != nil {
+	// A new reminder has no recipients to clear: a DELETE here would take a
+	// gap lock at the end of the index, and two concurrent creates then
+	// deadlock on MySQL (seen under crmload).
+	if err := addRecipients(ctx, tx, r.ID, r.Recipients); err != nil {
 		return err
 	}
 	return notify(ctx, tx, r)
@@ -149,6 +152,10 @@ func setRecipients(ctx context.Context, tx *sqlx.Tx, id int64, people []Person) 
 	if _, err := tx.ExecContext(ctx, "DELETE FROM reminder_recipients WHERE reminder_id = ?", id); err != nil {
 		return fmt.Errorf("reminder: clear recipients: %w", err)
 	}
+	return addRecipients(ctx, tx, id, people)
+}
+
+func addRecipients(ctx context.Context, tx *sqlx.Tx, id int64, people []Person) error {
 	if len(people) == 0 {
 		return nil
 	}
