@@ -145,7 +145,7 @@ func insert(ctx context.Context, tx *sqlx.Tx, r *Reminder, followupKey *int64, p
 	if err := addRecipients(ctx, tx, r.ID, r.Recipients); err != nil {
 		return err
 	}
-	return notify(ctx, tx, r)
+	return enqueue(ctx, tx, r) // nothing of a new reminder's to withdraw, for the same reason
 }
 
 func setRecipients(ctx context.Context, tx *sqlx.Tx, id int64, people []Person) error {
@@ -181,6 +181,11 @@ func notify(ctx context.Context, tx *sqlx.Tx, r *Reminder) error {
 	if err := outbox.CancelPending(ctx, tx, keyPrefix(r.ID)); err != nil {
 		return err
 	}
+	return enqueue(ctx, tx, r)
+}
+
+// enqueue queues a pending reminder's notifications.
+func enqueue(ctx context.Context, tx *sqlx.Tx, r *Reminder) error {
 	if r.Status != "pending" {
 		return nil
 	}
