@@ -26,6 +26,8 @@ import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
 import { forgetCatalog } from './catalog.js';
+import { reportsHomePage, reportPage } from './pages/reports.js';
+import { targetsPage } from './pages/targets.js';
 
 // The navigation, in order. On phones the bottom bar shows them all when there are
 // at most TABS; otherwise the first TABS-1 and a 更多 button for the rest.
@@ -33,8 +35,10 @@ const NAV = [
   { id: 'customers', href: '#/customers', icon: 'customers', label: 'nav.customers', tab: 'tab.customers', perm: 'customer.view' },
   { id: 'opportunities', href: '#/pipeline', icon: 'pipeline', label: 'nav.opportunities', tab: 'tab.opportunities', perm: 'opportunity.view' },
   { id: 'sales', href: '#/sales', icon: 'sales', label: 'nav.sales', tab: 'tab.sales', perm: 'sale.view' },
+  { id: 'reports', href: '#/reports', icon: 'chart', label: 'report.nav', tab: 'report.tab', perm: 'report.view' },
   { id: 'pool', href: '#/pool', icon: 'pool', label: 'nav.pool', tab: 'tab.pool', perm: 'pool.view' },
   { id: 'duplicates', href: '#/duplicates', icon: 'duplicates', label: 'nav.duplicates', tab: 'tab.duplicates', perm: 'customer.view' },
+  { id: 'targets', href: '#/targets', icon: 'trophy', label: 'target.nav', perm: 'target.view' },
   { id: 'recycle', href: '#/recycle', icon: 'recycle', label: 'nav.recycle', perm: 'customer.manage' },
   { id: 'users', href: '#/users', icon: 'users', label: 'nav.users', perm: 'user.view' },
   { id: 'roles', href: '#/roles', icon: 'settings', label: 'roles.nav', perm: 'role.view' },
@@ -67,6 +71,9 @@ const ROUTES = [
   { re: /^\/pool$/, page: poolPage, perm: 'pool.view', nav: 'pool' },
   { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
   { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
+  { re: /^\/reports$/, page: reportsHomePage, perm: 'report.view', nav: 'reports' },
+  { re: /^\/reports\/(sales|customers|performance|funnel|rfm)$/, page: reportPage, perm: 'report.view', nav: 'reports' },
+  { re: /^\/targets$/, page: targetsPage, perm: 'target.view', nav: 'targets', wide: true },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
 ];
 
