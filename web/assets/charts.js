@@ -66,7 +66,8 @@ export function chartOption(c, { narrow } = {}) {
       series: [{
         type: 'pie', name: s.name, radius: narrow ? ['30%', '60%'] : ['35%', '65%'], center: ['50%', '58%'],
         data: (c.categories || []).map((name, i) => ({ name, value: s.values[i] })),
-        label: { formatter: '{b}: {d}%' },
+        // On a phone the legend names the slices; labels would not fit beside them.
+        label: narrow ? { show: false } : { formatter: '{b}: {d}%' },
       }],
     };
   }

@@ -5,9 +5,14 @@ import { t } from '../i18n.js';
 import { state, can } from '../state.js';
 import { debounce, endlessList, fmtTime, optionLabel, optionIndex, chip, select } from '../ui.js';
 import { exportFile } from './export.js';
+import { takeDrill, drillNotice } from '../drill.js';
 
 // Kept while the same person has the app open, so coming back from a customer shows the same list.
-const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', sort: '-updated_at' };
+const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', sort: '-updated_at', extra: null };
+// A report's drill-down (#/customers?source=…&created_from=…): the filters with a
+// control go into it, the others (dates, departments, RFM segment) to the API as they are.
+const DRILL_CONTROLS = ['level', 'status', 'source', 'industry', 'owner_id'];
+const DRILL_KEYS = [...DRILL_CONTROLS, 'created_from', 'created_to', 'department_id', 'department_ids', 'rfm_segment', 'next_follow_from', 'next_follow_to', 'tag'];
 const filters = { ...DEFAULT_FILTERS };
 let filtersOf = null;
 
@@ -55,6 +60,15 @@ export async function customerListPage(ctx) {
     Object.assign(filters, DEFAULT_FILTERS);
     filtersOf = state.me.id;
   }
+  const drill = takeDrill(ctx, DRILL_KEYS);
+  if (drill) {
+    Object.assign(filters, DEFAULT_FILTERS);
+    const extra = {};
+    for (const [k, v] of Object.entries(drill)) {
+      if (DRILL_CONTROLS.includes(k)) filters[k] = v; else extra[k] = v;
+    }
+    filters.extra = Object.keys(extra).length ? extra : null;
+  }
 
   let owners = null;
   if (state.me.data_scope !== 'self' && can('user.view')) {
@@ -67,7 +81,7 @@ export async function customerListPage(ctx) {
     }
   }
   if (!ctx.alive()) return;
-  if (!owners) filters.owner_id = '';
+  if (!owners && !(drill && drill.owner_id)) filters.owner_id = '';
 
   const total = h('span', { class: 'total', 'data-testid': 'customer-total' });
   const hint = h('span', { class: 'search-hint' });
@@ -137,13 +151,14 @@ export async function customerListPage(ctx) {
       }, icon('download'), h('span', null, t('export.action'))) : null,
       can('customer.create') ? h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-testid': 'customer-add' }, icon('plus'), h('span', null, t('customer.add'))) : null),
     details,
+    drillNotice(filters.extra, () => { filters.extra = null; list.reset(); }),
     h('div', { class: 'list-head' }, total, hint),
     listBox);
 
   function currentQuery() {
     const query = { sort: filters.sort };
     for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id']) if (filters[k]) query[k] = filters[k];
-    return query;
+    return { ...query, ...(filters.extra || {}) };
   }
 
   const list = endlessList({

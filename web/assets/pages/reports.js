@@ -179,9 +179,10 @@ export async function reportPage(ctx) {
   }
 
   const exportBtn = (format) => h('button', {
-    type: 'button', class: 'btn', 'data-testid': `report-export-${format}`,
+    type: 'button', class: 'btn report-export', 'data-testid': `report-export-${format}`, title: t(`report.export_${format}`),
     onclick: (e) => exportReport(e.currentTarget, type, apiQuery(cond), format),
-  }, icon('download'), h('span', null, t(`report.export_${format}`)));
+  }, icon('download'), h('span', { class: 'report-export-long' }, t(`report.export_${format}`)),
+  h('span', { class: 'report-export-short', 'aria-hidden': 'true' }, format === 'pdf' ? 'PDF' : 'Excel'));
 
   replace(ctx.main,
     h('div', { class: 'toolbar toolbar-split' },
