@@ -160,7 +160,6 @@ func TestReportPages(t *testing.T) {
 	}
 }
 
-
 // shot saves a full-page screenshot as <CRM_SCREENSHOTS>/<name>.png when that
 // variable is set (for a look at the report pages; see web/README.md).
 func (p *page) shot(name string) {
