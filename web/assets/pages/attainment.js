@@ -10,14 +10,14 @@ import { spinner } from '../ui.js';
 export const PERIODS = ['month', 'quarter', 'year'];
 
 function subjectKey(it) {
-  return it.scope === 'department' ? `d${it.department_id}` : `u${it.user_id}`;
+  return `${it.kind}:${it.id}`;
 }
 
 // One progress line: 本月 ¥actual / ¥target, a bar, and the percentage.
 function bar(period, it) {
   const target = it.target_fen || 0;
   const actual = it.actual_fen || 0;
-  const ratio = typeof it.attainment === 'number' ? it.attainment : (target > 0 ? actual / target : null);
+  const ratio = target > 0 ? (typeof it.rate === 'number' ? it.rate : actual / target) : null;
   const pct = ratio === null ? null : Math.round(ratio * 1000) / 10;
   return h('div', { class: 'attain-line', 'data-testid': `attain-${period}`, 'data-ratio': ratio === null ? '' : String(ratio) },
     h('div', { class: 'attain-head' },
@@ -53,9 +53,9 @@ export function attainmentCards(ctx) {
     });
     if (!subjects.size) { replace(grid, h('div', { class: 'muted', 'data-testid': 'attainment-empty' }, t('target.no_attainment'))); return; }
     replace(grid, [...subjects.values()].map(({ it, periods }) => h('div', {
-      class: 'card attain-card', 'data-testid': 'attain-card', 'data-scope': it.scope, 'data-id': String(it.scope === 'department' ? it.department_id : it.user_id),
+      class: 'card attain-card', 'data-testid': 'attain-card', 'data-scope': it.kind, 'data-id': String(it.id),
     },
-    h('div', { class: 'attain-name' }, h('strong', null, it.name || ''), h('span', { class: 'chip chip-grey' }, t(`target.scope.${it.scope}`))),
+    h('div', { class: 'attain-name' }, h('strong', null, it.name || ''), h('span', { class: 'chip chip-grey' }, t(`target.scope.${it.kind}`))),
     PERIODS.map((p) => (periods[p] ? bar(p, periods[p]) : null)))));
   }
   return { el, load };

@@ -2,7 +2,8 @@
 // time, in a grid (rows: departments, then people; columns: the twelve months,
 // then the quarter and year sums, which roll up from the months). Managers
 // type a yuan amount into a month and it is saved when they leave the cell
-// (POST, PATCH or, when emptied, DELETE /targets); others see the grid read-only.
+// (PUT /targets with that one month; emptied = 0 = no target); others see the
+// grid read-only.
 import { h, replace, icon } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
@@ -55,13 +56,13 @@ async function subjects() {
 export async function targetsPage(ctx) {
   ctx.setTitle(t('target.nav'));
   const year = Number(ctx.query.get('year')) || Number(today().slice(0, 4));
-  const editable = can('target.create') || can('target.edit');
+  const editable = can('target.edit');
   replace(ctx.main, spinner());
   let rows, answer;
   try {
     [rows, answer] = await Promise.all([
       subjects(),
-      api('GET', '/targets', { query: { from: `${year}-01`, to: `${year}-12` } }),
+      api('GET', '/targets', { query: { year } }),
     ]);
   } catch (err) {
     if (err.status === 401) throw err;
@@ -70,14 +71,13 @@ export async function targetsPage(ctx) {
   }
   if (!ctx.alive()) return;
 
-  // Existing targets by subject and month: {id, amount_fen}.
+  // Existing targets by subject and month → amount in fen.
   const targets = new Map();
   const known = new Set(rows.map((r) => subjectKey(r.scope, r.id)));
   for (const tg of (answer && answer.items) || []) {
-    const id = tg.scope === 'department' ? tg.department_id : tg.user_id;
-    const k = subjectKey(tg.scope, id);
-    if (!known.has(k)) { rows.push({ scope: tg.scope, id, name: tg.name || `#${id}` }); known.add(k); }
-    targets.set(`${k}|${tg.month}`, { id: tg.id, amount_fen: tg.amount_fen });
+    const k = subjectKey(tg.kind, tg.subject_id);
+    if (!known.has(k)) { rows.push({ scope: tg.kind, id: tg.subject_id, name: tg.subject_name || `#${tg.subject_id}` }); known.add(k); }
+    if (tg.amount_fen) targets.set(`${k}|${tg.month}`, tg.amount_fen);
   }
 
   const month = (m) => `${year}-${pad(m)}`;
@@ -87,7 +87,7 @@ export async function targetsPage(ctx) {
     let total = 0;
     for (let q = 0; q < 4; q++) {
       let s = 0;
-      for (let m = q * 3 + 1; m <= q * 3 + 3; m++) s += (targets.get(`${k}|${month(m)}`) || {}).amount_fen || 0;
+      for (let m = q * 3 + 1; m <= q * 3 + 3; m++) s += targets.get(`${k}|${month(m)}`) || 0;
       cells[q].textContent = s ? fmtMoney(s) : '—';
       total += s;
     }
@@ -104,21 +104,11 @@ export async function targetsPage(ctx) {
     if (Number.isNaN(fen)) { cell.classList.add('cell-error'); input.setAttribute('aria-invalid', 'true'); return; }
     cell.classList.remove('cell-error');
     input.removeAttribute('aria-invalid');
-    if ((have ? have.amount_fen : null) === fen) return;
+    if ((have || 0) === (fen || 0)) return;
     cell.classList.add('cell-saving');
     try {
-      if (fen === null) {
-        if (have) await api('DELETE', `/targets/${have.id}`);
-        targets.delete(key);
-      } else if (have) {
-        const r = await api('PATCH', `/targets/${have.id}`, { body: { amount_fen: fen } });
-        targets.set(key, { id: have.id, amount_fen: (r && r.amount_fen) ?? fen });
-      } else {
-        const body = { scope: row.scope, month: month(m), amount_fen: fen };
-        body[row.scope === 'department' ? 'department_id' : 'user_id'] = row.id;
-        const r = await api('POST', '/targets', { body });
-        targets.set(key, { id: r.id, amount_fen: r.amount_fen ?? fen });
-      }
+      await api('PUT', '/targets', { body: { items: [{ kind: row.scope, subject_id: row.id, month: month(m), amount_fen: fen || 0 }] } });
+      if (fen) targets.set(key, fen); else targets.delete(key);
       cell.classList.add('cell-saved');
       cell.dataset.saved = 'true';
       setTimeout(() => cell.classList.remove('cell-saved'), 1200);
@@ -145,9 +135,9 @@ export async function targetsPage(ctx) {
         h('span', { class: 'chip chip-grey' }, t(`target.scope.${row.scope}`))),
       MONTHS.map((m) => {
         const have = targets.get(`${k}|${month(m)}`);
-        if (!editable) return h('td', { class: 'num', 'data-testid': `target-${m}` }, have ? fmtMoney(have.amount_fen) : '—');
+        if (!editable) return h('td', { class: 'num', 'data-testid': `target-${m}` }, have ? fmtMoney(have) : '—');
         const input = h('input', {
-          type: 'text', inputmode: 'decimal', class: 'target-input', value: have ? fenToInput(have.amount_fen) : '',
+          type: 'text', inputmode: 'decimal', class: 'target-input', value: have ? fenToInput(have) : '',
           'data-testid': `target-${m}`, 'aria-label': `${row.name} ${t('target.month_n', { n: m })}`, placeholder: '—',
         });
         input.addEventListener('change', () => save(row, m, input));
