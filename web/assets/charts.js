@@ -90,8 +90,10 @@ export function chartOption(c, { narrow } = {}) {
   }
   // bar, line, barline: one or two value axes (barline: bars left, lines right).
   const barline = c.kind === 'barline' && series.length > 1;
-  const yAxis = [{ type: 'value', axisLabel: { formatter: axisLabel(series[0] && series[0].format) } }];
-  if (barline) yAxis.push({ type: 'value', axisLabel: { formatter: axisLabel(series[1].format) }, splitLine: { show: false } });
+  // Counts get whole-number ticks.
+  const axis = (s) => ({ type: 'value', minInterval: s && s.format === 'int' ? 1 : 0, axisLabel: { formatter: axisLabel(s && s.format) } });
+  const yAxis = [axis(series[0])];
+  if (barline) yAxis.push({ ...axis(series[1]), splitLine: { show: false } });
   const many = (c.categories || []).length > 12;
   return {
     ...base,
