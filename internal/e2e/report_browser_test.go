@@ -149,6 +149,18 @@ func TestReportPages(t *testing.T) {
 			p.do("click the first bar", chromedp.MouseClickXY(at[0], at[1]))
 			p.waitFor("the sales list of that salesperson", `location.hash === '#/sales' && window.__calls.some((u) => u.startsWith('/api/v1/sales?') && u.includes('owner_id=1&'))`)
 
+			// Drill-downs into the customer and opportunity lists: the filters with a
+			// control show in it, the others reach the API, with a notice.
+			p.goTo("#/customers?source=referral&rfm_segment=important_value&department_ids=3,4&created_from=2026-11-01")
+			p.waitFor("the customer list filtered", `location.hash === '#/customers' && document.querySelector('[data-testid="filter-source"]')?.value === 'referral' && document.querySelector('[data-testid="filter-rfm_segment"]')?.value === 'important_value'`)
+			p.waitFor("the customer API asked with every filter", `window.__calls.some((u) => u.startsWith('/api/v1/customers?') && u.includes('source=referral') && u.includes('rfm_segment=important_value') && u.includes('department_ids=3%2C4') && u.includes('created_from=2026-11-01'))`)
+			p.waitFor("the notice", `document.querySelector('[data-testid="drill-notice"]')?.dataset.keys === 'created_from,department_ids'`)
+			p.goTo("#/opportunities?status=open&stage=2&department_ids=3")
+			p.waitFor("the opportunity list filtered", `location.hash === '#/opportunities' && document.querySelector('[data-testid="opportunity-filter-status"]')?.value === 'open' && document.querySelector('[data-testid="opportunity-filter-stage"]')?.value === '2'`)
+			p.waitFor("the opportunity API asked with every filter", `window.__calls.some((u) => u.startsWith('/api/v1/opportunities?') && u.includes('status=open') && u.includes('stage=2') && u.includes('department_ids=3'))`)
+			p.click(`[data-testid="drill-clear"]`)
+			p.waitFor("the list asked again without the report's department", `window.__calls.filter((u) => u.startsWith('/api/v1/opportunities?')).slice(-1)[0]?.includes('department_ids') === false`)
+
 			// The funnel draws too.
 			p.goTo("#/reports/funnel")
 			p.waitFor("the funnel drawn", chartsDrawn(1))

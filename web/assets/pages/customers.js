@@ -8,11 +8,14 @@ import { exportFile } from './export.js';
 import { takeDrill, drillNotice } from '../drill.js';
 
 // Kept while the same person has the app open, so coming back from a customer shows the same list.
-const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', sort: '-updated_at', extra: null };
+const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', rfm_segment: '', sort: '-updated_at', extra: null };
+// The eight RFM segments (客户分类), in their customary order (internal/rfm).
+const RFM_SEGMENTS = ['important_value', 'important_develop', 'important_keep', 'important_retain',
+  'general_value', 'general_develop', 'general_keep', 'general_retain'];
 // A report's drill-down (#/customers?source=…&created_from=…): the filters with a
 // control go into it, the others (dates, departments, RFM segment) to the API as they are.
-const DRILL_CONTROLS = ['level', 'status', 'source', 'industry', 'owner_id'];
-const DRILL_KEYS = [...DRILL_CONTROLS, 'created_from', 'created_to', 'department_id', 'department_ids', 'rfm_segment', 'next_follow_from', 'next_follow_to', 'tag'];
+const DRILL_CONTROLS = ['level', 'status', 'source', 'industry', 'owner_id', 'rfm_segment'];
+const DRILL_KEYS = [...DRILL_CONTROLS, 'created_from', 'created_to', 'department_id', 'department_ids', 'next_follow_from', 'next_follow_to', 'tag'];
 const filters = { ...DEFAULT_FILTERS };
 let filtersOf = null;
 
@@ -107,6 +110,7 @@ export async function customerListPage(ctx) {
     ['status', optionList('statuses', 'filter.all_statuses'), 'customer.status'],
     ['source', optionList('sources', 'filter.all_sources'), 'customer.source'],
     ['industry', optionList('industries', 'filter.all_industries'), 'customer.industry'],
+    ['rfm_segment', [{ value: '', label: t('filter.all_rfm_segments') }, ...RFM_SEGMENTS.map((v) => ({ value: v, label: t(`rfm.segment.${v}`) }))], 'customer.rfm_segment'],
   ];
   if (owners) {
     filterDefs.push(['owner_id', [{ value: '', label: t('filter.all_owners') },
@@ -157,7 +161,7 @@ export async function customerListPage(ctx) {
 
   function currentQuery() {
     const query = { sort: filters.sort };
-    for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id']) if (filters[k]) query[k] = filters[k];
+    for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id', 'rfm_segment']) if (filters[k]) query[k] = filters[k];
     return { ...query, ...(filters.extra || {}) };
   }
 
