@@ -247,7 +247,11 @@ func (d *doc) pie(c reportview.Chart, b box) {
 	r := math.Min(b.h, b.w*0.45) / 2
 	cx, cy := b.x+r+4, b.y+b.h/2
 	if total > 0 {
+		point := func(deg float64) fpdf.PointType {
+			return fpdf.PointType{X: cx + r*math.Cos(deg*math.Pi/180), Y: cy + r*math.Sin(deg*math.Pi/180)}
+		}
 		start := -90.0
+		var edges []float64
 		for i, v := range s.Values {
 			if v <= 0 {
 				continue
@@ -255,15 +259,22 @@ func (d *doc) pie(c reportview.Chart, b box) {
 			sweep := v / total * 360
 			pts := []fpdf.PointType{{X: cx, Y: cy}}
 			for a := start; a < start+sweep; a += 2 {
-				pts = append(pts, fpdf.PointType{X: cx + r*math.Cos(a*math.Pi/180), Y: cy + r*math.Sin(a*math.Pi/180)})
+				pts = append(pts, point(a))
 			}
-			end := (start + sweep) * math.Pi / 180
-			pts = append(pts, fpdf.PointType{X: cx + r*math.Cos(end), Y: cy + r*math.Sin(end)})
+			pts = append(pts, point(start+sweep))
 			setColor(p, i, true)
-			p.SetDrawColor(255, 255, 255)
-			p.SetLineWidth(0.3)
-			p.Polygon(pts, "FD")
+			p.Polygon(pts, "F")
+			edges = append(edges, start)
 			start += sweep
+		}
+		// White lines between slices (none when one slice is the whole).
+		if len(edges) > 1 {
+			p.SetDrawColor(255, 255, 255)
+			p.SetLineWidth(0.4)
+			for _, a := range edges {
+				e := point(a)
+				p.Line(cx, cy, e.X, e.Y)
+			}
 		}
 	}
 	// Legend: as many entries as fit, the rest summed up by the tables.
