@@ -40,6 +40,62 @@ func pdfText(t *testing.T, pdf []byte) string {
 	return string(out)
 }
 
+// chartPixels renders page 1 at 72 dpi (pdftoppm) and counts the pixels
+// close to a colour of the chart palette.
+func chartPixels(t *testing.T, pdf []byte) int {
+	t.Helper()
+	bin, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftoppm missing (apt-get install poppler-utils)")
+		}
+		t.Skip("pdftoppm missing (apt-get install poppler-utils)")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.pdf")
+	if err := os.WriteFile(in, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-r", "72", "-f", "1", "-l", "1", "-singlefile", in, filepath.Join(dir, "p")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	img, err := os.ReadFile(filepath.Join(dir, "p.ppm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// P6 header: magic, width, height, maxval, each followed by whitespace.
+	fields, rest := 0, img
+	for fields < 4 {
+		for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\n' || rest[0] == '\r' || rest[0] == '\t') {
+			rest = rest[1:]
+		}
+		for len(rest) > 0 && !(rest[0] == ' ' || rest[0] == '\n' || rest[0] == '\r' || rest[0] == '\t') {
+			rest = rest[1:]
+		}
+		fields++
+	}
+	rest = rest[1:]
+	n := 0
+	for i := 0; i+2 < len(rest); i += 3 {
+		for _, c := range palette {
+			d := abs(int(rest[i])-c[0]) + abs(int(rest[i+1])-c[1]) + abs(int(rest[i+2])-c[2])
+			if d < 30 {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
 func withChart(kind string) reportview.Report {
 	r := reportviewtest.Sales(31)
 	c := r.Charts[0]
@@ -78,6 +134,11 @@ func TestPDFChineseTextAndEveryChartKind(t *testing.T) {
 			}
 			if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
 				t.Fatalf("not a PDF: %q", b.Bytes()[:min(20, b.Len())])
+			}
+			// The chart is drawn: page 1 has pixels in the chart palette's colours
+			// (the KPI cards and tables use none of them).
+			if n := chartPixels(t, b.Bytes()); n < 300 {
+				t.Errorf("page 1 has %d pixels in chart colours; the chart was not drawn", n)
 			}
 			text := pdfText(t, b.Bytes())
 			want := append([]string{tc.report.Title}, tc.want...)
