@@ -94,6 +94,7 @@ func TestReportPages(t *testing.T) {
 			p.eval(stub)
 			p.nav("reports")
 			p.waitFor("the report chooser", `!!document.querySelector('[data-testid="report-type-sales"]')`)
+			p.shot(vp.name + "-reports")
 			p.click(`[data-testid="report-type-sales"]`)
 
 			// KPI cards with their changes, the conditions, four charts drawn, four tables.

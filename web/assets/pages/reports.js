@@ -63,7 +63,7 @@ export async function reportsHomePage(ctx) {
 
 // Departments the person may report on: all for 全公司, else their own (and,
 // for 本部门及下级, those below them). Names come from GET /departments.
-async function scopedDepartments() {
+export async function scopedDepartments() {
   if (state.me.data_scope === 'self') return [];
   const r = await api('GET', '/departments');
   const all = (r && r.items) || [];

@@ -12,6 +12,7 @@ import { fmtMoney, fenToInput, parseMoney } from '../format.js';
 import { showError, spinner, today } from '../ui.js';
 import { people } from '../catalog.js';
 import { attainmentCards } from './attainment.js';
+import { scopedDepartments } from './reports.js';
 
 const MONTHS = Array.from({ length: 12 }, (_, i) => i + 1);
 const pad = (n) => String(n).padStart(2, '0');
@@ -22,23 +23,7 @@ function subjectKey(scope, id) { return `${scope}:${id}`; }
 // people in them (or just oneself for 仅本人).
 async function subjects() {
   const scope = state.me.data_scope;
-  let depts = [];
-  if (scope !== 'self') {
-    const r = await api('GET', '/departments');
-    const all = (r && r.items) || [];
-    if (scope === 'all') depts = all;
-    else {
-      const mine = new Set((state.me.departments || []).map((d) => d.id));
-      if (scope === 'dept_tree') {
-        let grew = true;
-        while (grew) {
-          grew = false;
-          for (const d of all) if (d.parent_id && mine.has(d.parent_id) && !mine.has(d.id)) { mine.add(d.id); grew = true; }
-        }
-      }
-      depts = all.filter((d) => mine.has(d.id));
-    }
-  }
+  const depts = await scopedDepartments();
   let persons = [{ id: state.me.id, name: state.me.name }];
   if (scope !== 'self') {
     const all = await people().catch((err) => { if (err.status === 401) throw err; return null; });
