@@ -34,6 +34,7 @@ import (
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
+	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/user"
 	"github.com/dingcrm/crm/internal/web"
@@ -60,8 +61,13 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
-	started time.Time
+	// settings is the company settings (系统设置), for jobs that read them.
+	settings *settings.Service
+	started  time.Time
 }
+
+// Settings is the company settings service (quiet hours, time zone, lists).
+func (a *App) Settings() *settings.Service { return a.settings }
 
 // New opens the database and shared state, checks the schema, seeds what
 // is needed and wires the services and the HTTP server.
@@ -153,6 +159,20 @@ func (a *App) wire() error {
 	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
+	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
+	a.settings = company
+	// Customers, follow-ups and opportunities validate against the
+	// company's editable option lists.
+	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)
+	customers.SetOptions(company)
+	followups := followup.NewService(a.DB)
+	followups.SetOptions(company)
+	deals := deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()))
+	deals.SetOptions(company)
+	pools := pool.NewService(a.DB, loader)
+	pools.SetOptions(company)
+	exports := excel.NewService(a.DB, msgs, a.cfg.Location(), a.log)
+	exports.SetOptionLabels(company)
 	files, err := a.webFiles()
 	if err != nil {
 		return err
@@ -161,18 +181,19 @@ func (a *App) wire() error {
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
 		DingTalk:  web.NewDingTalkDeps(a.DingTalk, a.cfg.DingTalk, a.FakeDingTalk),
-		Customers: customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog),
+		Customers: customers,
 		Users:     user.NewService(a.DB, user.NewStore(a.DB), sessions),
 		Audit:     auditLog,
 		Roles:     role.NewService(a.DB),
 		Contacts:  contact.NewService(a.DB, customer.NewStore(a.DB)),
-		Followups: followup.NewService(a.DB),
+		Followups: followups,
 		Products:  product.NewService(a.DB),
 		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
-		Deals:     deal.NewService(a.DB, customer.NewStore(a.DB), loader, sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())),
-		Pool:      pool.NewService(a.DB, loader),
-		Excel:     excel.NewService(a.DB, msgs, a.cfg.Location(), a.log),
+		Deals:     deals,
+		Pool:      pools,
+		Excel:     exports,
 		OrgSync:   a.OrgSync,
+		Settings:  company,
 		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,

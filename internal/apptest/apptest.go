@@ -30,6 +30,7 @@ type Server struct {
 	URL string
 	App *app.App
 	srv *httptest.Server
+	cfg config.Config
 }
 
 // Start runs the CRM on a fresh SQLite database with the simulated
@@ -67,6 +68,18 @@ func StartOn(t testing.TB, engine string) *Server {
 			t.Fatal("CI=true but CRM_TEST_REDIS_ADDR is not set")
 		}
 	}
+	return startWith(t, cfg)
+}
+
+// Another starts a second instance of the CRM on the same database and
+// Redis as s, as a second server behind a load balancer would be.
+func (s *Server) Another(t testing.TB) *Server {
+	t.Helper()
+	return startWith(t, s.cfg)
+}
+
+func startWith(t testing.TB, cfg config.Config) *Server {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +93,7 @@ func StartOn(t testing.TB, engine string) *Server {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	return &Server{URL: srv.URL, App: a, srv: srv}
+	return &Server{URL: srv.URL, App: a, srv: srv, cfg: cfg}
 }
 
 // Client is a browser-like API client: a cookie jar and the CSRF header.

@@ -58,7 +58,9 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Item, in
 	if err := a.Require(auth.AuditView); err != nil {
 		return nil, 0, err
 	}
-	return s.list(ctx, f)
+	items, total, err := s.list(ctx, f)
+	MaskItems(a, items)
+	return items, total, err
 }
 
 // Timeline returns one customer's history, newest first. The caller has

@@ -25,6 +25,9 @@ type Actor struct {
 	// PrimaryDeptID is where records this person creates are filed.
 	PrimaryDeptID int64
 	System        bool
+	// Fields is how this person sees the sensitive fields (masked or hidden
+	// per their roles); nil or empty shows everything.
+	Fields FieldPolicy
 }
 
 // RoleRef names a role the Actor holds.

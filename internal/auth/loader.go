@@ -35,6 +35,7 @@ type roleRow struct {
 	Name        string `db:"name"`
 	DataScope   string `db:"data_scope"`
 	Permissions string `db:"permissions"`
+	FieldPolicy string `db:"field_policy"`
 }
 
 // Load builds the Actor for user id; a deactivated person gets ErrInactive.
@@ -52,18 +53,21 @@ func (l *Loader) Load(ctx context.Context, userID int64) (*Actor, error) {
 	}
 	a := &Actor{UserID: u.ID, DingUserID: u.UserID, Name: u.Name, Lang: u.Lang, Perms: map[Perm]bool{}, Scope: ScopeSelf}
 	var roles []roleRow
-	err = l.db.SelectContext(ctx, &roles, `SELECT r.id, r.code, r.name, r.data_scope, r.permissions
+	err = l.db.SelectContext(ctx, &roles, `SELECT r.id, r.code, r.name, r.data_scope, r.permissions, r.field_policy
 		FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = ? ORDER BY r.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("auth: load roles: %w", err)
 	}
+	policies := make([]FieldPolicy, 0, len(roles))
 	for _, r := range roles {
+		policies = append(policies, ParseFieldPolicy(r.FieldPolicy))
 		a.Roles = append(a.Roles, RoleRef{ID: r.ID, Code: r.Code, Name: r.Name})
 		for _, p := range ParsePerms(r.Permissions) {
 			a.Perms[p] = true
 		}
 		a.Scope = Wider(a.Scope, Scope(r.DataScope))
 	}
+	a.Fields = MostPermissive(policies)
 	if err := l.db.SelectContext(ctx, &a.DeptIDs,
 		"SELECT department_id FROM user_departments WHERE user_id = ? ORDER BY is_manager DESC, department_id", userID); err != nil {
 		return nil, fmt.Errorf("auth: load departments: %w", err)

@@ -34,7 +34,9 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Contact,
 	if err := validFilter(&f); err != nil {
 		return nil, 0, err
 	}
-	return s.store.List(ctx, a, f)
+	out, total, err := s.store.List(ctx, a, f)
+	MaskAll(a, out)
+	return out, total, err
 }
 
 // Get returns one contact of a customer in the Actor's scope.
@@ -42,7 +44,7 @@ func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Contact, e
 	if err := a.Require(PermView); err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id)
+	return s.get(ctx, a, id)
 }
 
 // Create adds a contact to a customer the Actor sees. The customer's first
@@ -99,7 +101,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Contact
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, c.ID)
+	return s.get(ctx, a, c.ID)
 }
 
 // checkCustomer puts the customer of a new contact onto c, or records why
@@ -152,7 +154,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id)
+	return s.get(ctx, a, id)
 }
 
 // update validates and saves an edit of c, already read under the lock.
@@ -162,6 +164,7 @@ func (s *Service) update(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, c *Con
 		v.Add("customer_id", "contact.customer_fixed")
 	}
 	before := c.auditFields()
+	keepUnseen(a, c, &in)
 	apply(&v, c, in)
 	promote := false
 	if in.IsPrimary != nil && *in.IsPrimary != c.IsPrimary {

@@ -49,9 +49,18 @@ func (s *Store) List(ctx context.Context, a *auth.Actor, f Filter) ([]Contact, i
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		like := "%" + escapeLike(q) + "%"
-		where = append(where, `(ct.name LIKE ? ESCAPE '!' OR ct.title LIKE ? ESCAPE '!' OR ct.phones LIKE ? ESCAPE '!'
-			OR ct.email LIKE ? ESCAPE '!' OR ct.wechat LIKE ? ESCAPE '!')`)
-		args = append(args, like, like, like, like, like)
+		// A field the person may not see in full is not searched either:
+		// a hit would reveal what the mask hides.
+		conds := []string{"ct.name LIKE ? ESCAPE '!'", "ct.title LIKE ? ESCAPE '!'"}
+		for col, field := range map[string]string{"ct.phones": FieldPhone, "ct.email": FieldEmail, "ct.wechat": FieldWeChat} {
+			if a == nil || a.Fields.Visible(field) {
+				conds = append(conds, col+" LIKE ? ESCAPE '!'")
+			}
+		}
+		where = append(where, "("+strings.Join(conds, " OR ")+")")
+		for range conds {
+			args = append(args, like)
+		}
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	var total int

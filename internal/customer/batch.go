@@ -21,14 +21,17 @@ import (
 // Validate checks in as a new customer of a, by exactly the rules of Create
 // (without an owner_id: the customer belongs to a), and returns the
 // customer Create would store, not yet written, or every field problem.
-func Validate(a *auth.Actor, in Input) (*Customer, error) {
+func Validate(a *auth.Actor, in Input) (*Customer, error) { return ValidateWith(a, in, DefaultLists()) }
+
+// ValidateWith is Validate against the given option lists.
+func ValidateWith(a *auth.Actor, in Input, lists Lists) (*Customer, error) {
 	now := store.Now()
 	c := &Customer{Status: DefaultStatus, Tags: []string{}, OwnerID: a.UserID, DepartmentID: a.PrimaryDeptID,
 		CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
 	if in.Name == nil {
 		in.Name = new(string) // so "required" is reported
 	}
-	if err := apply(c, in); err != nil {
+	if err := apply(c, in, lists); err != nil {
 		return nil, err
 	}
 	return c, nil

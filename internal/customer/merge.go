@@ -122,7 +122,7 @@ func (s *Service) Merge(ctx context.Context, a *auth.Actor, intoID int64, in Mer
 	if err != nil {
 		return nil, err
 	}
-	if res.Customer, err = s.store.Get(ctx, s.db, a, intoID, false); err != nil {
+	if res.Customer, err = s.get(ctx, a, intoID); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -14,13 +15,14 @@ import (
 // with exactly the customer list's search and filters.
 
 // ListPool returns a page of the pool, filtered and searched like List. The
-// caller has checked the pool permission; no data scope applies.
-func (s *Store) ListPool(ctx context.Context, f Filter) ([]Customer, int, error) {
-	if err := validFilter(&f); err != nil {
+// caller has checked the pool permission; no data scope applies, but a's
+// field visibility limits what keyword search may match (nil: no limit).
+func (s *Store) ListPool(ctx context.Context, a *auth.Actor, f Filter, lists Lists) ([]Customer, int, error) {
+	if err := validFilter(&f, &lists); err != nil {
 		return nil, 0, err
 	}
 	f.Pool = true
-	return s.List(ctx, nil, f, false)
+	return s.List(ctx, a, f, false)
 }
 
 // GetPool reads one live customer of the pool; ErrNotFound when there is no

@@ -9,6 +9,7 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/store"
 )
@@ -31,11 +32,47 @@ type Service struct {
 	people ActorLoader
 	log    History
 	merge  mergeTables // which of MergeTables exist, looked up once
+	opts   option.Source
+}
+
+// SetOptions makes the service validate against src (the company's
+// editable lists) instead of the built-in ones.
+func (s *Service) SetOptions(src option.Source) { s.opts = src }
+
+// Lists reads the current option lists.
+func (s *Service) Lists(ctx context.Context) (Lists, error) { return LoadLists(ctx, s.opts) }
+
+// LoadLists reads the current option lists from src (the built-in lists
+// when src is nil).
+func LoadLists(ctx context.Context, src option.Source) (Lists, error) {
+	if src == nil {
+		return DefaultLists(), nil
+	}
+	var l Lists
+	var err error
+	for _, x := range []struct {
+		list string
+		dst  *option.Set
+	}{{option.Sources, &l.Sources}, {option.Industries, &l.Industries}, {option.Levels, &l.Levels}} {
+		if *x.dst, err = src.OptionSet(ctx, x.list); err != nil {
+			return Lists{}, err
+		}
+	}
+	return l, nil
 }
 
 // NewService wires the customer service.
 func NewService(db *store.DB, st *Store, people ActorLoader, log History) *Service {
 	return &Service{db: db, store: st, people: people, log: log}
+}
+
+// get reads a customer for showing: in scope, live, masked for a.
+func (s *Service) get(ctx context.Context, a *auth.Actor, id int64) (*Customer, error) {
+	c, err := s.store.Get(ctx, s.db, a, id, false)
+	if err == nil {
+		Mask(a, c)
+	}
+	return c, err
 }
 
 // Timeline is everything that happened to a customer and its records
@@ -50,7 +87,9 @@ func (s *Service) Timeline(ctx context.Context, a *auth.Actor, id int64, page, s
 	if err := v.Err(); err != nil {
 		return nil, 0, err
 	}
-	return s.log.Timeline(ctx, id, page, size)
+	items, total, err := s.log.Timeline(ctx, id, page, size)
+	audit.MaskItems(a, items)
+	return items, total, err
 }
 
 // List returns a page of customers in the Actor's scope.
@@ -58,10 +97,16 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Customer
 	if err := a.Require(auth.CustomerView); err != nil {
 		return nil, 0, err
 	}
-	if err := validFilter(&f); err != nil {
+	lists, err := s.Lists(ctx)
+	if err != nil {
 		return nil, 0, err
 	}
-	return s.store.List(ctx, a, f, false)
+	if err := validFilter(&f, &lists); err != nil {
+		return nil, 0, err
+	}
+	out, total, err := s.store.List(ctx, a, f, false)
+	MaskAll(a, out)
+	return out, total, err
 }
 
 // Get returns one customer in the Actor's scope.
@@ -69,7 +114,7 @@ func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Customer, 
 	if err := a.Require(auth.CustomerView); err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, a, id)
 }
 
 // Create adds a customer owned by the Actor, or by owner_id when the Actor
@@ -84,12 +129,16 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Custome
 	if in.Name == nil {
 		in.Name = new(string) // so "required" is reported
 	}
-	verr := apply(c, in)
+	lists, err := s.Lists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	verr := apply(c, in, lists)
 	oerr := s.setOwner(ctx, a, c, in.OwnerID)
 	if err := joinInvalid(verr, oerr); err != nil {
 		return nil, err
 	}
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.store.Insert(ctx, tx, c); err != nil {
 			return s.duplicateConflict(ctx, tx, a, c, err)
 		}
@@ -99,7 +148,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Custome
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, c.ID, false)
+	return s.get(ctx, a, c.ID)
 }
 
 // Update applies a partial edit if the Actor saw the latest version.
@@ -110,7 +159,11 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if in.Version == nil {
 		return nil, errs.InvalidField("version", "validation.required")
 	}
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+	lists, err := s.Lists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := s.store.Get(ctx, tx, a, id, false)
 		if err != nil {
 			return err
@@ -120,7 +173,8 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 		}
 		before := c.auditFields()
 		oldText := searchText(c)
-		verr := apply(c, in)
+		keepUnseen(a, c, &in)
+		verr := apply(c, in, lists)
 		var oerr error
 		if in.OwnerID != nil && *in.OwnerID != c.OwnerID {
 			oerr = s.setOwner(ctx, a, c, in.OwnerID)
@@ -149,7 +203,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, a, id)
 }
 
 // Delete moves a customer to the recycle bin.
@@ -175,10 +229,16 @@ func (s *Service) ListDeleted(ctx context.Context, a *auth.Actor, f Filter) ([]C
 	if err := a.Require(auth.CustomerManage); err != nil {
 		return nil, 0, err
 	}
-	if err := validFilter(&f); err != nil {
+	lists, err := s.Lists(ctx)
+	if err != nil {
 		return nil, 0, err
 	}
-	return s.store.List(ctx, a, f, true)
+	if err := validFilter(&f, &lists); err != nil {
+		return nil, 0, err
+	}
+	out, total, err := s.store.List(ctx, a, f, true)
+	MaskAll(a, out)
+	return out, total, err
 }
 
 // Restore brings a customer back from the recycle bin.
@@ -203,7 +263,7 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Custom
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, a, id)
 }
 
 // setOwner makes ownerID the owner of c. Giving a customer to someone else

@@ -73,6 +73,12 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 			q.joins = append(q.joins, fmt.Sprintf("JOIN customer_grams %s ON %s.customer_id = c.id AND %s.gram = %d", alias, alias, alias, g))
 		}
 		q.add("INSTR(c.search_text, ?) > 0", nq)
+		if allDigits([]rune(nq)) && !searchesPhones(a) {
+			// Phone digits are indexed too; a person who may not see phones
+			// must not find a customer by one, so digits must then match the
+			// name or company.
+			q.add("(INSTR(LOWER(c.name), ?) > 0 OR INSTR(LOWER(c.company), ?) > 0)", nq, nq)
+		}
 	}
 	eq := map[string]any{"c.owner_id": f.OwnerID, "c.department_id": f.DepartmentID}
 	for col, v := range eq {

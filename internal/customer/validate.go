@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/paging"
 )
 
@@ -64,9 +65,21 @@ func validOption(v *errs.Invalid, field, s string, list []string) string {
 	return s
 }
 
+// Lists are the company's current option lists a customer is checked
+// against (settings); a retired code stays valid on a customer that has it.
+type Lists struct {
+	Sources, Industries, Levels option.Set
+}
+
+// DefaultLists are the built-in lists.
+func DefaultLists() Lists {
+	return Lists{Sources: option.Fixed(Sources), Industries: option.Fixed(Industries), Levels: option.Fixed(Levels)}
+}
+
 // apply validates in and writes its set fields onto c. It reports every
-// problem at once.
-func apply(c *Customer, in Input) error {
+// problem at once. Option fields must be offered by lists, or be the value
+// c already has.
+func apply(c *Customer, in Input, lists Lists) error {
 	var v errs.Invalid
 	if in.Name != nil {
 		c.Name = validText(&v, "name", *in.Name, maxName, true)
@@ -93,13 +106,13 @@ func apply(c *Customer, in Input) error {
 		c.Note = validText(&v, "note", *in.Note, maxNote, false)
 	}
 	if in.Industry != nil {
-		c.Industry = validOption(&v, "industry", *in.Industry, Industries)
+		c.Industry = lists.Industries.Check(&v, "industry", strings.TrimSpace(*in.Industry), c.Industry)
 	}
 	if in.Source != nil {
-		c.Source = validOption(&v, "source", *in.Source, Sources)
+		c.Source = lists.Sources.Check(&v, "source", strings.TrimSpace(*in.Source), c.Source)
 	}
 	if in.Level != nil {
-		c.Level = validOption(&v, "level", *in.Level, Levels)
+		c.Level = lists.Levels.Check(&v, "level", strings.TrimSpace(*in.Level), c.Level)
 	}
 	if in.Status != nil {
 		c.Status = validOption(&v, "status", *in.Status, Statuses)
@@ -138,8 +151,9 @@ func validTags(v *errs.Invalid, tags []string) []string {
 	return out
 }
 
-// validFilter checks the list parameters a person can get wrong.
-func validFilter(f *Filter) error {
+// validFilter checks the list parameters a person can get wrong; with
+// lists, option filters must name a known code (retired ones included).
+func validFilter(f *Filter, lists *Lists) error {
 	var v errs.Invalid
 	paging.Check(&v, &f.Page, &f.PageSize)
 	if f.Sort == "" {
@@ -151,10 +165,17 @@ func validFilter(f *Filter) error {
 	if utf8.RuneCountInString(f.Q) > 100 {
 		v.Add("q", "validation.too_long", "max", 100)
 	}
-	for field, val := range map[string]string{"level": f.Level, "status": f.Status, "source": f.Source, "industry": f.Industry} {
-		lists := map[string][]string{"level": Levels, "status": Statuses, "source": Sources, "industry": Industries}
-		if val != "" && !inList(lists[field], val) {
-			v.Add(field, "validation.not_an_option")
+	if f.Status != "" && !inList(Statuses, f.Status) {
+		v.Add("status", "validation.not_an_option")
+	}
+	if lists != nil {
+		for field, c := range map[string]struct {
+			val string
+			set option.Set
+		}{"level": {f.Level, lists.Levels}, "source": {f.Source, lists.Sources}, "industry": {f.Industry, lists.Industries}} {
+			if c.val != "" && !c.set.Known(c.val) {
+				v.Add(field, "validation.not_an_option")
+			}
 		}
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedTo.Before(*f.CreatedFrom) {

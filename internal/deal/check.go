@@ -21,6 +21,15 @@ import (
 func (s *Service) check(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, o, old *Opportunity, in Input, keep map[int64]bool) (moved bool, err error) {
 	verr := apply(o, in)
 	var v errs.Invalid
+	reasons, err := s.lostReasons(ctx)
+	if err != nil {
+		return false, err
+	}
+	oldReason := ""
+	if old != nil {
+		oldReason = old.LostReason
+	}
+	checkLostReason(&v, in.LostReason, oldReason, reasons)
 	if in.Lines != nil {
 		lines, err := product.BuildLines(ctx, tx, *in.Lines, keep, &v)
 		if err != nil {

@@ -32,12 +32,14 @@ var LostReasons = []string{"price", "competitor", "no_budget", "no_decision", "t
 
 // Opportunity is one opportunity as shown to a person.
 type Opportunity struct {
-	ID                int64          `json:"id" db:"id"`
-	CustomerID        int64          `json:"customer_id" db:"customer_id"`
-	CustomerName      string         `json:"customer_name" db:"customer_name"`
-	Title             string         `json:"title" db:"title"`
-	AmountFen         int64          `json:"amount_fen" db:"amount_fen"`
-	Amount            string         `json:"amount" db:"-"`
+	ID           int64  `json:"id" db:"id"`
+	CustomerID   int64  `json:"customer_id" db:"customer_id"`
+	CustomerName string `json:"customer_name" db:"customer_name"`
+	Title        string `json:"title" db:"title"`
+	AmountFen    int64  `json:"amount_fen" db:"amount_fen"`
+	Amount       string `json:"amount" db:"-"`
+	// AmountHidden: the reader's role may not see amounts (字段权限).
+	AmountHidden      bool           `json:"amount_hidden,omitempty" db:"-"`
 	ExpectedCloseDate *sale.Date     `json:"expected_close_date" db:"expected_close_date"`
 	OwnerID           int64          `json:"owner_id" db:"owner_id"`
 	OwnerName         string         `json:"owner_name" db:"owner_name"`

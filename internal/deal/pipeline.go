@@ -32,6 +32,7 @@ type Sums struct {
 	Amount            string `json:"amount"`
 	WeightedAmountFen int64  `json:"weighted_amount_fen"`
 	WeightedAmount    string `json:"weighted_amount"`
+	AmountHidden      bool   `json:"amount_hidden,omitempty"`
 }
 
 // Column is one open stage of the kanban: its sums and its first cards.
@@ -87,15 +88,19 @@ func (s *Service) Pipeline(ctx context.Context, a *auth.Actor, f PipelineFilter)
 		switch st.Kind {
 		case KindWon:
 			p.Won = Closed{Stage: st, Sums: sumsOf(sums, st.ID)}
+			maskSums(a, &p.Won.Sums)
 		case KindLost:
 			p.Lost = Closed{Stage: st, Sums: sumsOf(sums, st.ID)}
+			maskSums(a, &p.Lost.Sums)
 		default:
 			col := Column{Stage: st, Sums: sumsOf(sums, st.ID), Items: []Opportunity{}}
+			maskSums(a, &col.Sums)
 			if col.Count > 0 {
 				flt := Filter{StageID: st.ID, OwnerID: f.OwnerID, DepartmentID: f.DepartmentID, Page: 1, PageSize: f.PerStage}
 				if col.Items, err = s.store.Cards(ctx, a, flt); err != nil {
 					return nil, err
 				}
+				MaskAll(a, col.Items)
 			}
 			p.Columns = append(p.Columns, col)
 		}
@@ -149,5 +154,7 @@ func (s *Service) StageCards(ctx context.Context, a *auth.Actor, stageID int64, 
 	if err := validFilter(&flt); err != nil {
 		return nil, 0, err
 	}
-	return s.store.List(ctx, a, flt, false)
+	out, total, err := s.store.List(ctx, a, flt, false)
+	MaskAll(a, out)
+	return out, total, err
 }

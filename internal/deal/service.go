@@ -8,6 +8,7 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/sale"
@@ -33,6 +34,18 @@ type Service struct {
 	customers sale.Customers
 	people    sale.People
 	sales     *sale.Service
+	opts      option.Source
+}
+
+// SetOptions makes lost reasons come from src (the company's editable
+// list) instead of the built-in ones.
+func (s *Service) SetOptions(src option.Source) { s.opts = src }
+
+func (s *Service) lostReasons(ctx context.Context) (option.Set, error) {
+	if s.opts == nil {
+		return option.Fixed(LostReasons), nil
+	}
+	return s.opts.OptionSet(ctx, option.LostReasons)
 }
 
 // NewService wires the deal service; sales records the sale of a won
@@ -49,7 +62,9 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Opportun
 	if err := validFilter(&f); err != nil {
 		return nil, 0, err
 	}
-	return s.store.List(ctx, a, f, false)
+	out, total, err := s.store.List(ctx, a, f, false)
+	MaskAll(a, out)
+	return out, total, err
 }
 
 // Get returns one opportunity in the Actor's scope.
@@ -57,7 +72,7 @@ func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Opportunit
 	if err := a.Require(PermView); err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }
 
 // Create adds an opportunity, in the first open stage unless told which.
@@ -94,7 +109,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Opportu
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, o.ID, false)
+	return s.get(ctx, s.db, a, o.ID)
 }
 
 // Update applies a partial edit if the Actor saw the latest version. A new
@@ -106,6 +121,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if in.Version == nil {
 		return nil, errs.InvalidField("version", "validation.required")
 	}
+	keepAmount(a, &in)
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		o, err := s.store.Get(ctx, tx, a, id, false)
 		if err != nil {
@@ -144,7 +160,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }
 
 // Move is the kanban drag: a stage change with the version seen. Into the
@@ -200,7 +216,9 @@ func (s *Service) ListDeleted(ctx context.Context, a *auth.Actor, f Filter) ([]O
 	if err := validFilter(&f); err != nil {
 		return nil, 0, err
 	}
-	return s.store.List(ctx, a, f, true)
+	out, total, err := s.store.List(ctx, a, f, true)
+	MaskAll(a, out)
+	return out, total, err
 }
 
 // Restore brings an opportunity back from the recycle bin.
@@ -222,7 +240,7 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Opport
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }
 
 // History is an opportunity's stage changes, newest first.

@@ -1,11 +1,11 @@
 package deal
 
 import (
-	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/paging"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/sale"
@@ -48,7 +48,6 @@ func apply(o *Opportunity, in Input) error {
 		o.Notes = product.Text(&v, "notes", *in.Notes, maxNotes, false)
 	}
 	checkProbability(&v, in.Probability)
-	checkLostReason(&v, in.LostReason)
 	return v.Err()
 }
 
@@ -58,9 +57,11 @@ func checkProbability(v *errs.Invalid, p *int) {
 	}
 }
 
-func checkLostReason(v *errs.Invalid, r *string) {
-	if r != nil && *r != "" && !slices.Contains(LostReasons, *r) {
-		v.Add("lost_reason", "validation.not_an_option")
+// checkLostReason: a new reason must be one the company offers; the reason
+// an opportunity already has stays valid after it is retired.
+func checkLostReason(v *errs.Invalid, r *string, old string, reasons option.Set) {
+	if r != nil {
+		reasons.Check(v, "lost_reason", *r, old)
 	}
 }
 

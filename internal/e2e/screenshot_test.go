@@ -83,6 +83,12 @@ func TestScreenshots(t *testing.T) {
 		{name: "customer-admin", user: "sim_admin", hash: "#/customers/" + c},
 		{name: "pool-rules", user: "sim_admin", hash: "#/pool/rules", full: true},
 		{name: "import", user: "sim_admin", hash: "#/customers/import"},
+		{name: "settings", user: "sim_admin", hash: "#/settings"},
+		{name: "settings-days", user: "sim_admin", hash: "#/settings", before: `document.getElementById('settings-locale').scrollIntoView()`},
+		{name: "settings-options", user: "sim_admin", hash: "#/settings", before: `document.getElementById('settings-options').scrollIntoView()`},
+		{name: "settings-stages", user: "sim_admin", hash: "#/settings", before: `document.getElementById('settings-stages').scrollIntoView()`},
+		{name: "roles-fields", user: "sim_admin", hash: "#/roles", before: `document.querySelector('[data-testid="role-item-sales"]').click()`},
+		{name: "roles-fields-2", user: "sim_admin", hash: "#/roles", before: `(() => { document.querySelector('[data-testid="role-item-sales"]').click(); setTimeout(() => document.querySelector('[data-testid="role-fields"]').scrollIntoView(), 300); })()`},
 		{name: "en-pipeline", user: "sim_s1", hash: "#/pipeline", before: `document.querySelector('[data-testid="lang-switch"]').click()`},
 		{name: "en-customer-timeline", user: "sim_s1", hash: "#/customers/" + c + "?tab=timeline"},
 	}

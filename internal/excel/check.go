@@ -9,6 +9,7 @@ import (
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 )
 
 // row is one data row after checking: the customer it describes (nil when
@@ -26,10 +27,18 @@ func (r *row) ok() bool { return len(r.problems) == 0 }
 // marks duplicates within the file and against the CRM. Nothing is
 // written. Problems are in the Locale's language.
 func (s *Service) checkRows(ctx context.Context, a *auth.Actor, up *upload, l Locale) ([]*row, error) {
-	opts := newOptionIndex(s.msg)
+	var src option.Source
+	if s.labels != nil {
+		src = s.labels
+	}
+	lists, err := customer.LoadLists(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	opts := s.optionIndex(ctx, lists)
 	rows := make([]*row, len(up.rows))
 	for i, rec := range up.rows {
-		rows[i] = s.checkRow(a, up, rec, opts, l)
+		rows[i] = s.checkRow(a, up, rec, opts, lists, l)
 	}
 	markFileDuplicates(rows, l)
 	if err := s.markCRMDuplicates(ctx, a, rows, l); err != nil {
@@ -39,7 +48,7 @@ func (s *Service) checkRows(ctx context.Context, a *auth.Actor, up *upload, l Lo
 }
 
 // checkRow turns one record into a customer (and contact), or problems.
-func (s *Service) checkRow(a *auth.Actor, up *upload, rec record, opts optionIndex, l Locale) *row {
+func (s *Service) checkRow(a *auth.Actor, up *upload, rec record, opts optionIndex, lists customer.Lists, l Locale) *row {
 	cell := func(key string) *string {
 		v := unquote(up.cell(rec, key))
 		return &v
@@ -56,7 +65,7 @@ func (s *Service) checkRow(a *auth.Actor, up *upload, rec record, opts optionInd
 	}
 	in.SetTags(splitTags(*cell("tags")))
 	r := &row{rec: rec}
-	c, err := customer.Validate(a, in)
+	c, err := customer.ValidateWith(a, in, lists)
 	if err != nil {
 		r.problems = append(r.problems, fieldProblems(err, l)...)
 	}

@@ -1,12 +1,14 @@
 package excel
 
 import (
+	"context"
 	"strings"
 	"unicode"
 
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
 	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/option"
 )
 
 // column is one column of the customer import. Its header is the message
@@ -132,6 +134,30 @@ func newOptionIndex(msg i18n.Catalog) optionIndex {
 			}
 		}
 		idx[c.key] = m
+	}
+	return idx
+}
+
+// optionIndex is newOptionIndex with the company's editable lists: every
+// code of lists (retired ones too: validation then says whether the row may
+// use it) and its labels in both languages.
+func (s *Service) optionIndex(ctx context.Context, lists customer.Lists) optionIndex {
+	idx := newOptionIndex(s.msg)
+	if s.labels == nil {
+		return idx
+	}
+	for key, x := range map[string]struct {
+		list string
+		set  option.Set
+	}{"industry": {option.Industries, lists.Industries}, "source": {option.Sources, lists.Sources}, "level": {option.Levels, lists.Levels}} {
+		m := map[string]string{}
+		for _, code := range x.set.All {
+			m[normalize(code)] = code
+			for _, lang := range i18n.Languages {
+				m[normalize(s.labels.Label(ctx, x.list, code, lang))] = code
+			}
+		}
+		idx[key] = m
 	}
 	return idx
 }

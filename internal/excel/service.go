@@ -5,6 +5,7 @@ package excel
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -57,7 +59,24 @@ type Service struct {
 	// slots bounds the background imports one process runs at once; the
 	// rest wait their turn (their job reads "running" with nothing processed).
 	slots chan struct{}
+	// labels names the codes of the company's editable option lists.
+	labels OptionLabeler
 }
+
+// OptionLabeler is the company's editable option lists (settings): the
+// codes an import accepts and their names in each language; the i18n
+// catalogue names the fixed ones.
+type OptionLabeler interface {
+	option.Source
+	Label(ctx context.Context, list, code, lang string) string
+}
+
+// SetOptionLabels makes exports name options from the company's lists.
+func (s *Service) SetOptionLabels(l OptionLabeler) { s.labels = l }
+
+// editableLists maps an option kind to its editable list.
+var editableLists = map[string]string{"industry": "industries", "source": "sources", "level": "levels",
+	"followup_method": "followup_methods", "lost_reason": "lost_reasons"}
 
 // NewService wires the service: the database, the message catalogue (for
 // headers, labels and row problems), the company time zone (for times in
@@ -87,9 +106,10 @@ func (s *Service) Limits() Limits { return s.limits }
 // Locale renders what a person reads: messages and labels in their
 // language, times in the company time zone.
 type Locale struct {
-	Lang string
-	msg  i18n.Catalog
-	loc  *time.Location
+	Lang   string
+	msg    i18n.Catalog
+	loc    *time.Location
+	labels OptionLabeler
 }
 
 // Locale returns the Locale for lang ("zh-CN" or "en"; anything else is zh-CN).
@@ -98,7 +118,7 @@ func (s *Service) Locale(lang string) Locale {
 	if matched == "" {
 		matched = i18n.Languages[0]
 	}
-	return Locale{Lang: matched, msg: s.msg, loc: s.loc}
+	return Locale{Lang: matched, msg: s.msg, loc: s.loc, labels: s.labels}
 }
 
 // T renders a message; args are name, value pairs.
@@ -117,6 +137,10 @@ func (l Locale) T(key string, args ...any) string {
 func (l Locale) Option(kind, code string) string {
 	if code == "" {
 		return ""
+	}
+	if list, ok := editableLists[kind]; ok && l.labels != nil {
+		// The lists are cached in memory; the lookup needs no request.
+		return l.labels.Label(context.Background(), list, code, l.Lang)
 	}
 	return l.T("option." + kind + "." + code)
 }

@@ -90,7 +90,7 @@ func SaleSource(list SaleLister, f sale.Filter) Source {
 			if x.OpportunityTitle != nil {
 				opp = *x.OpportunityTitle
 			}
-			return []string{string(x.SaleDate), x.CustomerName, product.FormatFen(x.AmountFen), opp, x.OwnerName,
+			return []string{string(x.SaleDate), x.CustomerName, money(x.AmountHidden, x.AmountFen, x.Amount), opp, x.OwnerName,
 				x.DepartmentName, x.Notes, x.CreatedByName, l.Time(&x.CreatedAt)}
 		},
 		filter: summarize(map[string]string{"customer_id": id(f.CustomerID), "owner_id": id(f.OwnerID),
@@ -123,6 +123,15 @@ func OpportunitySource(list OpportunityLister, f deal.Filter) Source {
 	}
 }
 
+// money is an amount for the sheet: the masked text ("***" or empty) when
+// the reader's role may not see amounts.
+func money(hidden bool, fen int64, masked string) string {
+	if hidden {
+		return masked
+	}
+	return product.FormatFen(fen)
+}
+
 func opportunityRow(o *deal.Opportunity, l Locale) []string {
 	stage := o.StageName
 	if deal.IsDefaultName(o.StageCode, o.StageName) {
@@ -132,7 +141,7 @@ func opportunityRow(o *deal.Opportunity, l Locale) []string {
 	if o.ExpectedCloseDate != nil {
 		closeDate = string(*o.ExpectedCloseDate)
 	}
-	return []string{o.Title, o.CustomerName, product.FormatFen(o.AmountFen), stage, strconv.Itoa(o.Probability) + "%",
+	return []string{o.Title, o.CustomerName, money(o.AmountHidden, o.AmountFen, o.Amount), stage, strconv.Itoa(o.Probability) + "%",
 		l.Option("opportunity_status", o.Status), closeDate, l.Option("lost_reason", o.LostReason), o.OwnerName,
 		o.DepartmentName, o.Notes, o.CreatedByName, l.Time(&o.CreatedAt), l.Time(&o.UpdatedAt)}
 }

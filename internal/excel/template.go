@@ -8,6 +8,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/option"
 )
 
 // Template is the customer import template in lang: the headers, one
@@ -25,7 +26,12 @@ func (s *Service) Template(ctx context.Context, a *auth.Actor, lang string) ([]b
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return nil, "", fmt.Errorf("excel: template: %w", err)
 	}
-	steps := []func(*excelize.File, string, Locale) error{writeTemplateRows, formatTemplate, addDropLists, s.addHelp}
+	active, err := s.activeOptions(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	dropLists := func(f *excelize.File, sheet string, l Locale) error { return addDropLists(f, sheet, l, active) }
+	steps := []func(*excelize.File, string, Locale) error{writeTemplateRows, formatTemplate, dropLists, s.addHelp}
 	for _, step := range steps {
 		if err := step(f, sheet, l); err != nil {
 			return nil, "", fmt.Errorf("excel: template: %w", err)
@@ -104,15 +110,36 @@ func formatTemplate(f *excelize.File, sheet string, l Locale) error {
 	return f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 }
 
+// activeOptions are the codes the company offers now, per editable column
+// (none: the built-in lists).
+func (s *Service) activeOptions(ctx context.Context) (map[string][]string, error) {
+	out := map[string][]string{}
+	if s.labels == nil {
+		return out, nil
+	}
+	for key, list := range map[string]string{"industry": option.Industries, "source": option.Sources, "level": option.Levels} {
+		set, err := s.labels.OptionSet(ctx, list)
+		if err != nil {
+			return nil, err
+		}
+		out[key] = set.Active
+	}
+	return out, nil
+}
+
 // addDropLists offers the option columns' labels as drop-down lists. The
 // error style is a warning, so a typed code (also accepted) can be kept.
-func addDropLists(f *excelize.File, sheet string, l Locale) error {
+func addDropLists(f *excelize.File, sheet string, l Locale, active map[string][]string) error {
 	for i, c := range customerColumns {
 		if c.options == nil {
 			continue
 		}
-		labels := make([]string, len(c.options))
-		for j, code := range c.options {
+		codes := c.options
+		if a, ok := active[c.key]; ok {
+			codes = a
+		}
+		labels := make([]string, len(codes))
+		for j, code := range codes {
 			labels[j] = l.Option(c.key, code)
 		}
 		col, _ := excelize.ColumnNumberToName(i + 1)

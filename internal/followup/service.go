@@ -9,6 +9,7 @@ import (
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -17,6 +18,18 @@ type Service struct {
 	db        *store.DB
 	store     *Store
 	customers *customer.Store
+	opts      option.Source
+}
+
+// SetOptions makes methods come from src (the company's editable list)
+// instead of the built-in ones.
+func (s *Service) SetOptions(src option.Source) { s.opts = src }
+
+func (s *Service) methods(ctx context.Context) (option.Set, error) {
+	if s.opts == nil {
+		return option.Fixed(Methods), nil
+	}
+	return s.opts.OptionSet(ctx, option.FollowupMethods)
 }
 
 // NewService wires the follow-up service.
@@ -29,7 +42,11 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Followup
 	if err := a.Require(PermView); err != nil {
 		return nil, 0, err
 	}
-	if err := validFilter(&f); err != nil {
+	methods, err := s.methods(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := validFilter(&f, methods); err != nil {
 		return nil, 0, err
 	}
 	return s.store.List(ctx, a, f)
@@ -49,6 +66,10 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Followu
 	if err := a.Require(PermCreate); err != nil {
 		return nil, err
 	}
+	methods, err := s.methods(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := store.Now()
 	f := &Followup{OwnerID: a.UserID, DepartmentID: a.PrimaryDeptID, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
 	var v errs.Invalid
@@ -57,14 +78,14 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Followu
 			v.Add(field, "validation.required")
 		}
 	}
-	apply(&v, f, in, now)
+	apply(&v, f, in, now, methods)
 	if err := s.checkCustomer(ctx, s.db, a, &v, in.CustomerID, f); err != nil {
 		return nil, err
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.customers.Lock(ctx, tx, f.CustomerID); err != nil {
 			return err
 		}
@@ -140,7 +161,11 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if in.Version == nil {
 		return nil, errs.InvalidField("version", "validation.required")
 	}
-	err := s.inLockedTx(ctx, a, id, func(tx *sqlx.Tx, f *Followup) error {
+	methods, err := s.methods(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.inLockedTx(ctx, a, id, func(tx *sqlx.Tx, f *Followup) error {
 		if f.Version != *in.Version {
 			return ErrStale
 		}
@@ -150,7 +175,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 			v.Add("customer_id", "followup.customer_fixed")
 		}
 		now := store.Now()
-		apply(&v, f, in, now)
+		apply(&v, f, in, now, methods)
 		if err := checkOpportunity(ctx, tx, &v, f); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/paging"
 )
 
@@ -53,7 +54,7 @@ func parseTime(v *errs.Invalid, field, s string) (time.Time, bool) {
 
 // apply validates in and writes its set fields onto f, adding every
 // problem to v; now bounds how far ahead followed_at may be.
-func apply(v *errs.Invalid, f *Followup, in Input, now time.Time) {
+func apply(v *errs.Invalid, f *Followup, in Input, now time.Time, methods option.Set) {
 	if in.FollowedAt != nil {
 		if t, ok := parseTime(v, "followed_at", *in.FollowedAt); ok {
 			if t.After(now.Add(maxAhead)) {
@@ -63,12 +64,13 @@ func apply(v *errs.Invalid, f *Followup, in Input, now time.Time) {
 		}
 	}
 	if in.Method != nil {
-		f.Method = strings.TrimSpace(*in.Method)
-		if f.Method == "" {
+		m := strings.TrimSpace(*in.Method)
+		if m == "" {
 			v.Add("method", "validation.required")
-		} else if !inList(Methods, f.Method) {
-			v.Add("method", "validation.not_an_option")
+		} else {
+			methods.Check(v, "method", m, f.Method)
 		}
+		f.Method = m
 	}
 	if in.Content != nil {
 		f.Content = validText(v, "content", *in.Content, maxContent, true)
@@ -99,10 +101,10 @@ func apply(v *errs.Invalid, f *Followup, in Input, now time.Time) {
 }
 
 // validFilter checks the list parameters a person can get wrong.
-func validFilter(f *Filter) error {
+func validFilter(f *Filter, methods option.Set) error {
 	var v errs.Invalid
 	paging.Check(&v, &f.Page, &f.PageSize)
-	if f.Method != "" && !inList(Methods, f.Method) {
+	if f.Method != "" && !methods.Known(f.Method) {
 		v.Add("method", "validation.not_an_option")
 	}
 	if f.From != nil && f.To != nil && f.To.Before(*f.From) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
-	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
 	"github.com/dingcrm/crm/internal/store"
 )
@@ -99,7 +98,11 @@ func (s *Service) SetRules(ctx context.Context, a *auth.Actor, in RulesInput) (*
 	if err := a.Require(PermManage); err != nil {
 		return nil, err
 	}
-	next, err := validRules(in)
+	levels, err := s.levels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next, err := validRules(in, levels)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +142,7 @@ func (r *Rules) fields() map[string]any {
 }
 
 // validRules checks every field and reports all problems at once.
-func validRules(in RulesInput) (*Rules, error) {
+func validRules(in RulesInput, known []string) (*Rules, error) {
 	var v errs.Invalid
 	r := &Rules{NoFollowDays: map[string]int{}}
 	num := func(field string, p *int, max int) int {
@@ -173,7 +176,7 @@ func validRules(in RulesInput) (*Rules, error) {
 	sort.Strings(levels)
 	for _, level := range levels {
 		d := in.NoFollowDays[level]
-		if !inList(customer.Levels, level) {
+		if !inList(known, level) {
 			v.Add("no_follow_days", "validation.not_an_option")
 		} else if d < 0 || d > maxDays {
 			v.Add("no_follow_days", "pool.range", "min", 0, "max", maxDays)

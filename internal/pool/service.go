@@ -20,6 +20,7 @@ import (
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
+	"github.com/dingcrm/crm/internal/option"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -34,6 +35,21 @@ type Service struct {
 	db        *store.DB
 	customers *customer.Store
 	people    ActorLoader
+	opts      option.Source
+}
+
+// SetOptions makes the per-level reclaim rules follow the company's
+// editable level list instead of the built-in one.
+func (s *Service) SetOptions(src option.Source) { s.opts = src }
+
+// levels are the customer levels a rule may name (retired ones too: their
+// customers are still in the pool).
+func (s *Service) levels(ctx context.Context) ([]string, error) {
+	if s.opts == nil {
+		return customer.Levels, nil
+	}
+	set, err := s.opts.OptionSet(ctx, option.Levels)
+	return set.All, err
 }
 
 // NewService wires the pool service.
@@ -49,10 +65,15 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f customer.Filter) ([
 	if err := a.Require(PermView); err != nil {
 		return nil, 0, err
 	}
-	cs, total, err := s.customers.ListPool(ctx, f)
+	lists, err := customer.LoadLists(ctx, s.opts)
 	if err != nil {
 		return nil, 0, err
 	}
+	cs, total, err := s.customers.ListPool(ctx, a, f, lists)
+	if err != nil {
+		return nil, 0, err
+	}
+	customer.MaskAll(a, cs)
 	items, err := s.items(ctx, a, cs)
 	return items, total, err
 }
@@ -69,6 +90,7 @@ func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Item, erro
 	if err != nil {
 		return nil, err
 	}
+	customer.Mask(a, c)
 	items, err := s.items(ctx, a, []customer.Customer{*c})
 	if err != nil {
 		return nil, err
@@ -146,7 +168,9 @@ func (s *Service) Claim(ctx context.Context, a *auth.Actor, id int64) (*customer
 	if err != nil {
 		return nil, err
 	}
-	return s.customers.Get(ctx, s.db, a, id, false)
+	c, err := s.customers.Get(ctx, s.db, a, id, false)
+	customer.Mask(a, c)
+	return c, err
 }
 
 // Assign (分配) gives a pool customer to a person within the Actor's scope.
@@ -178,7 +202,9 @@ func (s *Service) Assign(ctx context.Context, a *auth.Actor, id int64, in Assign
 	if err != nil {
 		return nil, err
 	}
-	return s.customers.Get(ctx, s.db, a, id, false)
+	c, err := s.customers.Get(ctx, s.db, a, id, false)
+	customer.Mask(a, c)
+	return c, err
 }
 
 // poolCustomer reads a live pool customer and its pool fields.

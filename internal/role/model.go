@@ -40,7 +40,11 @@ type Role struct {
 	DataScope   auth.Scope `json:"data_scope" db:"data_scope"`
 	Permissions []string   `json:"permissions" db:"-"`
 	RawPerms    string     `json:"-" db:"permissions"`
-	Builtin     bool       `json:"builtin" db:"builtin"`
+	// FieldPolicy is how holders see the sensitive fields (field → masked
+	// or hidden; absent fields are visible).
+	FieldPolicy auth.FieldPolicy `json:"field_policy" db:"-"`
+	RawFields   string           `json:"-" db:"field_policy"`
+	Builtin     bool             `json:"builtin" db:"builtin"`
 	// Locked marks the admin role, which cannot be changed.
 	Locked    bool      `json:"locked" db:"-"`
 	UserCount int       `json:"user_count" db:"user_count"`
@@ -53,6 +57,9 @@ type Input struct {
 	Name        *string   `json:"name"`
 	DataScope   *string   `json:"data_scope"`
 	Permissions *[]string `json:"permissions"`
+	// FieldPolicy replaces the role's field visibility when present:
+	// field → "visible" | "masked" | "hidden".
+	FieldPolicy *map[string]string `json:"field_policy"`
 }
 
 // CopyInput names the copy of a role.
@@ -65,9 +72,16 @@ type Catalog struct {
 	Modules []string
 	Actions []string
 	Scopes  []auth.Scope
+	Fields  []string
+	Modes   []auth.FieldMode
 }
 
 // fields is the audited form of a role.
 func (r *Role) fields() map[string]any {
-	return map[string]any{"name": r.Name, "data_scope": string(r.DataScope), "permissions": r.Permissions}
+	fp := map[string]string{}
+	for f, m := range r.FieldPolicy {
+		fp[f] = string(m)
+	}
+	return map[string]any{"name": r.Name, "data_scope": string(r.DataScope), "permissions": r.Permissions,
+		"field_policy": fp}
 }

@@ -30,7 +30,7 @@ func (s *Service) Catalog(ctx context.Context, a *auth.Actor) (Catalog, error) {
 	if err := a.Require(auth.RoleView); err != nil {
 		return Catalog{}, err
 	}
-	return Catalog{Modules: auth.Modules, Actions: auth.Actions, Scopes: auth.Scopes}, nil
+	return Catalog{Modules: auth.Modules, Actions: auth.Actions, Scopes: auth.Scopes, Fields: auth.Fields, Modes: auth.FieldModes}, nil
 }
 
 // List returns every role with its holder count.
@@ -74,7 +74,7 @@ func (s *Service) Copy(ctx context.Context, a *auth.Actor, id int64, in CopyInpu
 	if in.Name != nil {
 		name = *in.Name
 	}
-	r := &Role{DataScope: src.DataScope, Permissions: src.Permissions}
+	r := &Role{DataScope: src.DataScope, Permissions: src.Permissions, FieldPolicy: src.FieldPolicy}
 	if err := apply(r, Input{Name: &name}, false); err != nil {
 		return nil, err
 	}

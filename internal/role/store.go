@@ -7,13 +7,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/store"
 )
 
 // Store reads and writes the roles table.
 type Store struct{}
 
-const roleCols = `SELECT r.id, r.code, r.name, r.data_scope, r.permissions, r.builtin, r.created_at, r.updated_at,
+const roleCols = `SELECT r.id, r.code, r.name, r.data_scope, r.permissions, r.field_policy, r.builtin, r.created_at, r.updated_at,
 	(SELECT COUNT(*) FROM user_roles ur WHERE ur.role_id = r.id) AS user_count FROM roles r`
 
 // List returns every role, oldest first (the built-in ones lead).
@@ -45,6 +46,7 @@ func (Store) Get(ctx context.Context, x sqlx.QueryerContext, id int64) (*Role, e
 func (r *Role) fill() {
 	r.Permissions = strings.Fields(r.RawPerms)
 	r.Locked = r.Code == "admin"
+	r.FieldPolicy = auth.ParseFieldPolicy(r.RawFields)
 }
 
 // NameTaken reports whether another role (not id) already has name.
@@ -58,9 +60,9 @@ func (Store) NameTaken(ctx context.Context, x sqlx.QueryerContext, name string, 
 
 // Insert adds r and sets its id.
 func (Store) Insert(ctx context.Context, x sqlx.ExtContext, r *Role) error {
-	res, err := x.ExecContext(ctx, `INSERT INTO roles (code, name, data_scope, permissions, builtin, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 0, ?, ?)`, r.Code, r.Name, string(r.DataScope), strings.Join(r.Permissions, " "),
-		r.CreatedAt, r.UpdatedAt)
+	res, err := x.ExecContext(ctx, `INSERT INTO roles (code, name, data_scope, permissions, field_policy, builtin, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?)`, r.Code, r.Name, string(r.DataScope), strings.Join(r.Permissions, " "),
+		auth.FormatFieldPolicy(r.FieldPolicy), r.CreatedAt, r.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("role: insert: %w", err)
 	}
@@ -70,8 +72,9 @@ func (Store) Insert(ctx context.Context, x sqlx.ExtContext, r *Role) error {
 
 // Update writes name, scope and permissions.
 func (Store) Update(ctx context.Context, x sqlx.ExtContext, r *Role) error {
-	_, err := x.ExecContext(ctx, `UPDATE roles SET name = ?, data_scope = ?, permissions = ?, updated_at = ?
-		WHERE id = ?`, r.Name, string(r.DataScope), strings.Join(r.Permissions, " "), r.UpdatedAt, r.ID)
+	_, err := x.ExecContext(ctx, `UPDATE roles SET name = ?, data_scope = ?, permissions = ?, field_policy = ?, updated_at = ?
+		WHERE id = ?`, r.Name, string(r.DataScope), strings.Join(r.Permissions, " "), auth.FormatFieldPolicy(r.FieldPolicy),
+		r.UpdatedAt, r.ID)
 	if err != nil {
 		return fmt.Errorf("role: update %d: %w", r.ID, err)
 	}

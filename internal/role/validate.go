@@ -42,6 +42,22 @@ func apply(r *Role, in Input, create bool) error {
 	} else if create {
 		r.Permissions = []string{}
 	}
+	if in.FieldPolicy != nil {
+		fp := auth.FieldPolicy{}
+		for f, m := range *in.FieldPolicy {
+			switch {
+			case !auth.ValidField(f):
+				v.Add("field_policy", "role.unknown_field", "field", f)
+			case !auth.ValidFieldMode(auth.FieldMode(m)):
+				v.Add("field_policy", "role.unknown_field_mode", "mode", m)
+			case auth.FieldMode(m) != auth.FieldVisible:
+				fp[f] = auth.FieldMode(m)
+			}
+		}
+		r.FieldPolicy = fp
+	} else if create {
+		r.FieldPolicy = auth.FieldPolicy{}
+	}
 	return v.Err()
 }
 

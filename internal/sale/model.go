@@ -24,27 +24,30 @@ var (
 // Sale is one sales record as shown to a person. Money is integer fen
 // (amount_fen) with a display string (amount, "12345.67") beside it.
 type Sale struct {
-	ID               int64          `json:"id" db:"id"`
-	CustomerID       int64          `json:"customer_id" db:"customer_id"`
-	CustomerName     string         `json:"customer_name" db:"customer_name"`
-	OpportunityID    *int64         `json:"opportunity_id" db:"opportunity_id"`
-	OpportunityTitle *string        `json:"opportunity_title" db:"opportunity_title"`
-	OwnerID          int64          `json:"owner_id" db:"owner_id"`
-	OwnerName        string         `json:"owner_name" db:"owner_name"`
-	DepartmentID     int64          `json:"department_id" db:"department_id"`
-	DepartmentName   string         `json:"department_name" db:"department_name"`
-	SaleDate         Date           `json:"sale_date" db:"sale_date"`
-	AmountFen        int64          `json:"amount_fen" db:"amount_fen"`
-	Amount           string         `json:"amount" db:"-"`
-	Notes            string         `json:"notes" db:"notes"`
-	Lines            []product.Line `json:"lines,omitempty" db:"-"`
-	CreatedBy        int64          `json:"created_by" db:"created_by"`
-	CreatedByName    string         `json:"created_by_name" db:"created_by_name"`
-	CreatedAt        time.Time      `json:"created_at" db:"created_at"`
-	UpdatedAt        time.Time      `json:"updated_at" db:"updated_at"`
-	Version          int            `json:"version" db:"version"`
-	DeletedAt        *time.Time     `json:"deleted_at" db:"deleted_at"`
-	DeletedByName    *string        `json:"deleted_by_name" db:"deleted_by_name"`
+	ID               int64   `json:"id" db:"id"`
+	CustomerID       int64   `json:"customer_id" db:"customer_id"`
+	CustomerName     string  `json:"customer_name" db:"customer_name"`
+	OpportunityID    *int64  `json:"opportunity_id" db:"opportunity_id"`
+	OpportunityTitle *string `json:"opportunity_title" db:"opportunity_title"`
+	OwnerID          int64   `json:"owner_id" db:"owner_id"`
+	OwnerName        string  `json:"owner_name" db:"owner_name"`
+	DepartmentID     int64   `json:"department_id" db:"department_id"`
+	DepartmentName   string  `json:"department_name" db:"department_name"`
+	SaleDate         Date    `json:"sale_date" db:"sale_date"`
+	AmountFen        int64   `json:"amount_fen" db:"amount_fen"`
+	Amount           string  `json:"amount" db:"-"`
+	// AmountHidden: the reader's role may not see amounts (字段权限); the
+	// amount, line prices and totals are then masked or empty.
+	AmountHidden  bool           `json:"amount_hidden,omitempty" db:"-"`
+	Notes         string         `json:"notes" db:"notes"`
+	Lines         []product.Line `json:"lines,omitempty" db:"-"`
+	CreatedBy     int64          `json:"created_by" db:"created_by"`
+	CreatedByName string         `json:"created_by_name" db:"created_by_name"`
+	CreatedAt     time.Time      `json:"created_at" db:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at" db:"updated_at"`
+	Version       int            `json:"version" db:"version"`
+	DeletedAt     *time.Time     `json:"deleted_at" db:"deleted_at"`
+	DeletedByName *string        `json:"deleted_by_name" db:"deleted_by_name"`
 }
 
 func (s *Sale) finish() { s.Amount = product.FormatFen(s.AmountFen) }
@@ -112,4 +115,6 @@ type Totals struct {
 	Count     int    `json:"count" db:"count"`
 	AmountFen int64  `json:"amount_fen" db:"amount_fen"`
 	Amount    string `json:"amount" db:"-"`
+	// AmountHidden: see Sale.AmountHidden.
+	AmountHidden bool `json:"amount_hidden,omitempty" db:"-"`
 }

@@ -58,7 +58,9 @@ func (s *Service) List(ctx context.Context, a *auth.Actor, f Filter) ([]Sale, To
 	if err := validFilter(&f); err != nil {
 		return nil, Totals{}, err
 	}
-	return s.store.List(ctx, a, f, false)
+	out, t, err := s.store.List(ctx, a, f, false)
+	MaskAll(a, out, &t)
+	return out, t, err
 }
 
 // Get returns one sale in the Actor's scope.
@@ -66,7 +68,7 @@ func (s *Service) Get(ctx context.Context, a *auth.Actor, id int64) (*Sale, erro
 	if err := a.Require(PermView); err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }
 
 // Create records a sale.
@@ -83,7 +85,7 @@ func (s *Service) Create(ctx context.Context, a *auth.Actor, in Input) (*Sale, e
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }
 
 // CreateForOpportunity records the sale of a won opportunity inside the
@@ -136,6 +138,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if in.Version == nil {
 		return nil, errs.InvalidField("version", "validation.required")
 	}
+	keepAmount(a, &in)
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		sl, err := s.store.Get(ctx, tx, a, id, false)
 		if err != nil {
@@ -164,7 +167,7 @@ func (s *Service) Update(ctx context.Context, a *auth.Actor, id int64, in Input)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }
 
 func staleOr(err error) error {
@@ -283,7 +286,9 @@ func (s *Service) ListDeleted(ctx context.Context, a *auth.Actor, f Filter) ([]S
 	if err := validFilter(&f); err != nil {
 		return nil, Totals{}, err
 	}
-	return s.store.List(ctx, a, f, true)
+	out, t, err := s.store.List(ctx, a, f, true)
+	MaskAll(a, out, &t)
+	return out, t, err
 }
 
 // Restore brings a sale back from the recycle bin.
@@ -305,5 +310,5 @@ func (s *Service) Restore(ctx context.Context, a *auth.Actor, id int64) (*Sale, 
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Get(ctx, s.db, a, id, false)
+	return s.get(ctx, s.db, a, id)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/seed"
 )
 
@@ -100,9 +101,20 @@ type meResponse struct {
 }
 
 func (s *Server) meBody(c *gin.Context, a *auth.Actor, token string) meResponse {
-	body := meResponse{ID: a.UserID, UserID: a.DingUserID, Name: a.Name, Lang: langOf(c), Roles: a.Roles,
+	// lang is the person's own choice, else the company's default language
+	// (the app then switches to it unless this device chose otherwise).
+	lang := i18n.Match(a.Lang)
+	if lang == "" {
+		lang = s.companyLang(c)
+	}
+	body := meResponse{ID: a.UserID, UserID: a.DingUserID, Name: a.Name, Lang: lang, Roles: a.Roles,
 		Permissions: a.PermList(), DataScope: a.Scope, Simulated: s.Simulated, CSRFToken: auth.CSRFToken(token),
 		Timezone: s.loc.String()}
+	if s.Settings != nil {
+		if co, err := s.Settings.Company(c.Request.Context()); err == nil {
+			body.Timezone = co.Timezone
+		}
+	}
 	if body.Roles == nil {
 		body.Roles = []auth.RoleRef{}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/errs"
 	"github.com/dingcrm/crm/internal/i18n"
+	optlist "github.com/dingcrm/crm/internal/option"
 )
 
 // dealRoutes registers opportunities, the company's stages and the pipeline.
@@ -59,16 +60,19 @@ func (s *Server) localizeStages(c *gin.Context, items []deal.Stage) {
 type stagesBody struct {
 	Items       []deal.Stage `json:"items"`
 	LostReasons []option     `json:"lost_reasons"`
+	// LostReasonLabels names every reason, retired ones too.
+	LostReasonLabels map[string]string `json:"lost_reason_labels"`
 }
 
 func (s *Server) renderStages(c *gin.Context, items []deal.Stage) {
 	s.localizeStages(c, items)
-	lang := langOf(c)
-	reasons := make([]option, len(deal.LostReasons))
-	for i, r := range deal.LostReasons {
-		reasons[i] = option{Value: r, Label: s.msg.T(lang, "option.lost_reason."+r, nil)}
+	reasons, err := s.Settings.Options(c.Request.Context(), optlist.LostReasons)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, stagesBody{Items: items, LostReasons: reasons})
+	c.JSON(http.StatusOK, stagesBody{Items: items, LostReasons: optionsIn(reasons, langOf(c)),
+		LostReasonLabels: allLabels(reasons, langOf(c))})
 }
 
 func (s *Server) listStages(c *gin.Context) {

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dingcrm/crm/internal/followup"
+	optlist "github.com/dingcrm/crm/internal/option"
 )
 
 // followupRoutes registers the follow-up endpoints on the signed-in group.
@@ -42,12 +43,12 @@ func (s *Server) listFollowups(c *gin.Context) {
 // followupMethods lists the follow-up methods with labels in the caller's
 // language (the follow-up form's choices).
 func (s *Server) followupMethods(c *gin.Context) {
-	lang := langOf(c)
-	out := make([]option, len(followup.Methods))
-	for i, m := range followup.Methods {
-		out[i] = option{Value: m, Label: s.msg.T(lang, "option.followup_method."+m, nil)}
+	items, err := s.Settings.Options(c.Request.Context(), optlist.FollowupMethods)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, gin.H{"items": optionsIn(items, langOf(c)), "labels": allLabels(items, langOf(c))})
 }
 
 func (s *Server) getFollowup(c *gin.Context) {

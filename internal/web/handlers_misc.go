@@ -8,6 +8,7 @@ import (
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
+	optlist "github.com/dingcrm/crm/internal/option"
 )
 
 func (s *Server) listAudit(c *gin.Context) {
@@ -32,7 +33,10 @@ type option struct {
 	Label string `json:"label"`
 }
 
-// options serves the option lists with labels in the caller's language.
+// options serves the option lists with labels in the caller's language:
+// the company's editable lists (active options only, in their order) and,
+// under "retired", the deactivated ones ({list, value, label}) so a record
+// that carries a retired code still shows its name.
 func (s *Server) options(c *gin.Context) {
 	lang := langOf(c)
 	list := func(kind string, values []string) []option {
@@ -46,10 +50,26 @@ func (s *Server) options(c *gin.Context) {
 	for i, sc := range auth.Scopes {
 		scopes[i] = string(sc)
 	}
+	all, err := s.Settings.AllOptions(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	retired := []map[string]string{}
+	for _, l := range optlist.Lists {
+		for _, o := range all[l] {
+			if !o.Active {
+				retired = append(retired, map[string]string{"list": l, "value": o.Code, "label": o.Label(lang)})
+			}
+		}
+	}
 	c.JSON(http.StatusOK, gin.H{
-		"sources": list("source", customer.Sources), "industries": list("industry", customer.Industries),
-		"levels": list("level", customer.Levels), "statuses": list("status", customer.Statuses),
-		"data_scopes": list("data_scope", scopes),
+		"sources": optionsIn(all[optlist.Sources], lang), "industries": optionsIn(all[optlist.Industries], lang),
+		"levels": optionsIn(all[optlist.Levels], lang), "tags": optionsIn(all[optlist.Tags], lang),
+		"followup_methods": optionsIn(all[optlist.FollowupMethods], lang),
+		"lost_reasons":     optionsIn(all[optlist.LostReasons], lang),
+		"statuses":         list("status", customer.Statuses),
+		"data_scopes":      list("data_scope", scopes), "retired": retired,
 	})
 }
 

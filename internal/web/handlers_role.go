@@ -46,8 +46,13 @@ func (s *Server) roleCatalog(c *gin.Context) {
 	for i, sc := range cat.Scopes {
 		scopes[i] = string(sc)
 	}
+	modes := make([]string, len(cat.Modes))
+	for i, m := range cat.Modes {
+		modes[i] = string(m)
+	}
 	c.JSON(http.StatusOK, gin.H{"modules": label("role.module.", cat.Modules),
-		"actions": label("role.action.", cat.Actions), "scopes": label("option.data_scope.", scopes)})
+		"actions": label("role.action.", cat.Actions), "scopes": label("option.data_scope.", scopes),
+		"fields": label("role.field.", cat.Fields), "field_modes": label("role.field_mode.", modes)})
 }
 
 func (s *Server) getRole(c *gin.Context) {

@@ -134,6 +134,17 @@ func (s *Server) defaultLang(c *gin.Context, saved string) string {
 	if l := i18n.Match(saved); l != "" {
 		return l
 	}
+	return s.companyLang(c)
+}
+
+// companyLang is the company's default language (系统设置), which a
+// person's own choice beats; the configured one if settings cannot be read.
+func (s *Server) companyLang(c *gin.Context) string {
+	if s.Settings != nil {
+		if co, err := s.Settings.Company(c.Request.Context()); err == nil && co.Lang != "" {
+			return co.Lang
+		}
+	}
 	return s.lang
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
+	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/user"
 )
 
@@ -49,6 +50,7 @@ type Deps struct {
 	Pool         *pool.Service
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
+	Settings     *settings.Service
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -153,6 +155,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.excelRoutes(in) // imports and exports
 	s.orgsyncRoutes(in)
 	s.roleRoutes(in) // roles (权限管理), login log, log exports
+	s.settingsRoutes(api, in)
 
 	e.NoRoute(s.static)
 }

@@ -25,6 +25,7 @@ import { poolRulesPage } from './pages/pool-rules.js';
 import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
+import { settingsPage } from './pages/settings.js';
 import { forgetCatalog } from './catalog.js';
 import { reportsHomePage, reportPage } from './pages/reports.js';
 import { targetsPage } from './pages/targets.js';
@@ -45,6 +46,7 @@ const NAV = [
   { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
+  { id: 'settings', href: '#/settings', icon: 'settings', label: 'nav.settings', perm: 'setting.manage' },
 ];
 const TABS = 5;
 
@@ -75,6 +77,7 @@ const ROUTES = [
   { re: /^\/reports\/(sales|customers|performance|funnel|rfm)$/, page: reportPage, perm: 'report.view', nav: 'reports' },
   { re: /^\/targets$/, page: targetsPage, perm: 'target.view', nav: 'targets', wide: true },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
+  { re: /^\/settings$/, page: settingsPage, perm: 'setting.manage', nav: 'settings' },
 ];
 
 const root = document.getElementById('app');
@@ -106,6 +109,17 @@ function simBadge() {
   return h('span', { class: 'sim-badge', 'data-testid': 'sim-badge', title: t('sim.hint'), hidden: !state.simulated }, t('sim.badge'));
 }
 
+// The company's logo (系统设置) where one was uploaded, else the letter mark.
+function brandMark() {
+  const url = state.company && state.company.logo_url;
+  if (url) return h('img', { class: 'brand-logo', src: url, alt: '', 'data-testid': 'company-logo', style: 'width:28px;height:28px;object-fit:contain;border-radius:6px' });
+  return h('span', { class: 'brand-mark' }, 'C');
+}
+
+function companyName() {
+  return (state.company && state.company.name) || t('app.name');
+}
+
 function renderShell(r, params) {
   for (const fn of currentCleanups) fn();
   currentCleanups = [];
@@ -117,7 +131,9 @@ function renderShell(r, params) {
   const back = h('a', { class: 'back-btn', hidden: true, 'aria-label': t('common.back'), 'data-testid': 'back' }, icon('back'));
   const badge = simBadge();
   const header = h('header', { class: 'topbar' },
-    h('div', { class: 'topbar-left' }, back, title),
+    h('div', { class: 'topbar-left' }, back,
+      isIn && state.company && state.company.logo_url ? h('img', { class: 'topbar-logo', src: state.company.logo_url, alt: companyName(), 'data-testid': 'topbar-logo', style: 'width:24px;height:24px;object-fit:contain;margin-right:6px' }) : null,
+      title),
     h('div', { class: 'topbar-right' },
       badge,
       langSwitch(),
@@ -134,7 +150,7 @@ function renderShell(r, params) {
       'aria-current': r.nav === n.id ? 'page' : null,
     }, n.iconEl ? n.iconEl() : icon(n.icon), h('span', { class: 'nav-text' }, t(n.label)), h('span', { class: 'nav-tab-text' }, t(n.tab || n.label)));
     nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'C'), h('span', { class: 'brand-name' }, t('app.name'))),
+      h('div', { class: 'brand' }, brandMark(), h('span', { class: 'brand-name', 'data-testid': 'brand-name' }, companyName())),
       inBar.map(link));
     if (rest.length) {
       // Desktop: the rest follow in the side nav. Phone: they open from 更多 above the bar.

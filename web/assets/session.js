@@ -8,6 +8,12 @@ export async function loadOptions() {
   return state.options;
 }
 
+// The company settings (name and logo for the header, time zone for times).
+export async function loadCompany() {
+  try { state.company = await api('GET', '/settings'); } catch { state.company = null; }
+  return state.company;
+}
+
 export async function signedIn(me, csrf) {
   state.me = me;
   state.csrf = csrf || me.csrf_token || state.csrf;
@@ -20,5 +26,5 @@ export async function signedIn(me, csrf) {
   } else if (!chosen && theirs && theirs !== state.lang) {
     await useLang(theirs);
   }
-  await loadOptions();
+  await Promise.all([loadOptions(), loadCompany()]);
 }

@@ -6,9 +6,10 @@ export const state = {
   lang: 'zh-CN',     // current UI language
   simulated: false,  // the server runs the simulated DingTalk organization
   options: null,     // GET /meta/options for the current language
+  company: null,     // GET /settings: name, logo_url, timezone … (系统设置)
 };
 
-// The company time zone; /me does not carry one yet, so the documented default.
+// The default company time zone, until /me or /settings says otherwise.
 export const TIME_ZONE = 'Asia/Shanghai';
 
 export function can(perm) {

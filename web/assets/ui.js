@@ -80,7 +80,7 @@ export function confirmDialog({ title, message, okText, danger }) {
 
 function zoneParts(date) {
   const f = new Intl.DateTimeFormat('en-US', {
-    timeZone: TIME_ZONE, hourCycle: 'h23',
+    timeZone: (state.company && state.company.timezone) || (state.me && state.me.timezone) || TIME_ZONE, hourCycle: 'h23',
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
   const p = {};
@@ -225,8 +225,22 @@ export function debounce(fn, ms) {
 export function optionLabel(kind, value) {
   if (value === null || value === undefined || value === '') return '';
   const list = (state.options && state.options[kind]) || [];
-  const o = list.find((x) => x.value === value);
+  const o = list.find((x) => x.value === value) || retired(kind, value);
   return o ? o.label : String(value);
+}
+
+// A deactivated option (系统设置) a record still carries: shown, not offered.
+function retired(kind, value) {
+  const list = (state.options && state.options.retired) || [];
+  return list.find((x) => x.list === kind && x.value === value);
+}
+
+// optionChoices is a picker's options: the active ones, plus the record's own value when
+// that option was deactivated since (so editing the record keeps it).
+export function optionChoices(kind, value) {
+  const list = (state.options && state.options[kind]) || [];
+  const old = value && !list.some((x) => x.value === value) ? retired(kind, value) : null;
+  return old ? [...list, old] : list;
 }
 
 export function optionIndex(kind, value) {

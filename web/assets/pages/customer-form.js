@@ -3,7 +3,7 @@ import { h, replace, icon } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { state, can } from '../state.js';
-import { field, select, toLocalInput, fromLocalInput, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog, tn, showError } from '../ui.js';
+import { field, select, toLocalInput, fromLocalInput, toast, formError, clearFieldErrors, showFieldErrors, confirmDialog, tn, showError, optionChoices } from '../ui.js';
 
 const MAX_TAGS = 10;
 
@@ -57,7 +57,7 @@ export function duplicateNotice(d) {
 }
 
 function optSelect(kind, value) {
-  return select([{ value: '', label: t('common.unset') }, ...((state.options && state.options[kind]) || [])], value || '');
+  return select([{ value: '', label: t('common.unset') }, ...optionChoices(kind, value)], value || '');
 }
 
 export async function customerFormPage(ctx) {

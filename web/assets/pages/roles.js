@@ -1,4 +1,5 @@
-// 权限管理: roles, and for one role the module × action matrix and the data scope.
+// 权限管理: roles, and for one role the module × action matrix, the data scope and the
+// field visibility (字段权限: each sensitive field visible, masked or hidden).
 // A change applies on each holder's next request (the server rebuilds permissions per request).
 import { h, replace } from '../dom.js';
 import { api } from '../api.js';
@@ -87,11 +88,27 @@ export async function rolesPage(ctx) {
         h('tbody', null, rows)));
     const scope = select(catalog.scopes.map((s) => ({ value: s.code, label: s.label })), r.data_scope,
       { 'data-testid': 'role-scope', disabled: !editable, 'aria-label': t('roles.scope') });
+    // 字段权限: one select per field; a person with several roles sees a field the way
+    // the most permissive of them allows.
+    const policy = r.field_policy || {};
+    const fieldSelects = (catalog.fields || []).map((f) => ({
+      code: f.code,
+      el: select((catalog.field_modes || []).map((m) => ({ value: m.code, label: m.label })), policy[f.code] || 'visible',
+        { 'data-testid': `field-mode-${f.code.replace('.', '-')}`, disabled: !editable, 'aria-label': f.label }),
+      label: f.label,
+    }));
+    const fieldsBox = h('div', { 'data-testid': 'role-fields' },
+      h('h3', { class: 'section-title' }, t('roles.fields')),
+      h('p', { class: 'muted' }, t('roles.fields_hint')),
+      h('div', { style: 'display:grid;gap:8px;grid-template-columns:repeat(auto-fill,minmax(200px,1fr))' },
+        fieldSelects.map((f) => h('label', { class: 'filter', style: 'display:flex;gap:8px;align-items:center;justify-content:space-between' },
+          h('span', { class: 'filter-label' }, f.label), f.el))));
     const save = async (btn) => {
       btn.disabled = true;
       try {
         const perms = boxes.filter((b) => b.checked).map((b) => b.value);
-        await api('PATCH', `/roles/${r.id}`, { body: { permissions: perms, data_scope: scope.value } });
+        const fieldPolicy = Object.fromEntries(fieldSelects.map((f) => [f.code, f.el.value]));
+        await api('PATCH', `/roles/${r.id}`, { body: { permissions: perms, data_scope: scope.value, field_policy: fieldPolicy } });
         toast(t('roles.saved'), 'success');
         await reload(r.id);
       } catch (err) { showError(err); } finally { btn.disabled = false; }
@@ -128,6 +145,7 @@ export async function rolesPage(ctx) {
       h('label', { class: 'filter', style: 'display:flex;gap:8px;align-items:center;margin:8px 0' },
         h('span', { class: 'filter-label' }, t('roles.scope')), scope),
       matrix,
+      fieldsBox,
       editable ? h('div', { style: 'margin-top:12px' },
         h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'role-save', onclick: (e) => save(e.currentTarget) }, t('common.save'))) : null);
   }
