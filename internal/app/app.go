@@ -29,8 +29,10 @@ import (
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
@@ -63,7 +65,11 @@ type App struct {
 	OrgSync *orgsync.Service
 	// settings is the company settings (系统设置), for jobs that read them.
 	settings *settings.Service
-	started  time.Time
+	// Reminders and Outbox: 提醒, and the dispatcher of notifications (the
+	// dispatch-reminders, check-send-results and morning-digest jobs).
+	Reminders *reminder.Service
+	Outbox    *outbox.Dispatcher
+	started   time.Time
 }
 
 // Settings is the company settings service (quiet hours, time zone, lists).
@@ -177,6 +183,7 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.wireOutbox()
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -194,7 +201,8 @@ func (a *App) wire() error {
 		Excel:     exports,
 		OrgSync:   a.OrgSync,
 		Settings:  company,
-		Health:    a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
+		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
 	})

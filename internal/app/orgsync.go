@@ -36,7 +36,7 @@ func (a *App) openOrgSync() error {
 		Sessions: auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log),
 		People:   loader, Pool: pool.NewService(a.DB, loader),
 	}, orgsync.Options{LeaverCustomers: d.LeaverCustomers, CallbackToken: token, CallbackAESKey: key,
-		Notifier:  &orgsync.WorkNoticeNotifier{DB: a.DB, DingTalk: a.DingTalk, Log: a.log},
+		Notifier:  &orgsync.WorkNoticeNotifier{DB: a.DB, Log: a.log},
 		OwnerKeys: owners, Logger: a.log})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)

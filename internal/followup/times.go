@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -55,6 +56,11 @@ func (s *Store) syncCustomer(ctx context.Context, tx *sqlx.Tx, customerID int64,
 		version = version + 1 WHERE id = ?`, last, next, at, customerID)
 	if err != nil {
 		return fmt.Errorf("followup: set follow-up times of customer %d: %w", customerID, err)
+	}
+	if involvesNext(before, after) {
+		// The owner's follow-up reminder moves with the next follow-up time,
+		// in this same transaction (internal/reminder).
+		return reminder.SyncFollowUp(ctx, tx, customerID, next, at)
 	}
 	return nil
 }

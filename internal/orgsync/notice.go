@@ -6,20 +6,20 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/dingcrm/crm/dingtalk"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/store"
 )
 
-// WorkNoticeNotifier tells the manager who received a leaver's records,
-// with a DingTalk work notification, and marks the handover notified. The
-// notifications issue will route this through the transactional outbox;
-// until then it is sent directly after the handover committed, and a
-// handover whose notice failed keeps notified_at empty (the record of who
-// still has to be told).
+// WorkNoticeNotifier tells the manager who received a leaver's records.
+// The notice is a row of the notification outbox (internal/outbox), written
+// in one transaction with notified_at, so it is sent (DingTalk work
+// notification and the in-app inbox) exactly once by the dispatcher, with
+// its retries, however the process fares after this call.
 type WorkNoticeNotifier struct {
-	DB       *store.DB
-	DingTalk *dingtalk.Client
-	Log      *slog.Logger
+	DB  *store.DB
+	Log *slog.Logger
 }
 
 // HandedOver implements Notifier.
@@ -27,23 +27,22 @@ func (n *WorkNoticeNotifier) HandedOver(ctx context.Context, h Handoff) {
 	if h.ToUserID == 0 || len(h.CustomerIDs)+len(h.OpportunityIDs) == 0 {
 		return
 	}
-	var to string
-	if err := n.DB.GetContext(ctx, &to, "SELECT userid FROM users WHERE id = ?", h.ToUserID); err != nil {
-		n.Log.WarnContext(ctx, "orgsync: handover notice: recipient", "handoff", h.ID, "err", err)
-		return
-	}
 	text, err := n.text(ctx, h)
 	if err != nil {
 		n.Log.WarnContext(ctx, "orgsync: handover notice: text", "handoff", h.ID, "err", err)
 		return
 	}
-	msg := dingtalk.MarkdownMessage("客户交接", text)
-	if _, err := n.DingTalk.SendWorkNotice(ctx, dingtalk.WorkNotice{UserIDs: []string{to}, Msg: msg}); err != nil {
-		n.Log.WarnContext(ctx, "orgsync: handover notice not sent", "handoff", h.ID, "err", err)
-		return
-	}
-	if _, err := n.DB.ExecContext(ctx, "UPDATE org_handoffs SET notified_at = ? WHERE id = ?", store.Now(), h.ID); err != nil {
-		n.Log.WarnContext(ctx, "orgsync: handover notice: mark notified", "handoff", h.ID, "err", err)
+	err = n.DB.WithTx(ctx, func(tx *sqlx.Tx) error {
+		err := outbox.Enqueue(ctx, tx, outbox.Message{UserID: h.ToUserID, Kind: outbox.KindNotice, Title: "客户交接",
+			Body: text, URL: "#/customers", DedupKey: fmt.Sprintf("handoff:%d", h.ID)})
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE org_handoffs SET notified_at = ? WHERE id = ?", store.Now(), h.ID)
+		return err
+	})
+	if err != nil {
+		n.Log.WarnContext(ctx, "orgsync: handover notice not queued", "handoff", h.ID, "err", err)
 	}
 }
 
@@ -60,10 +59,10 @@ func (n *WorkNoticeNotifier) text(ctx context.Context, h Handoff) (string, error
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s 已离职，其客户已交接给您\n\n", h.LeaverName)
+	fmt.Fprintf(&b, "%s 已离职，其客户已交接给您\n\n", h.LeaverName)
 	if h.Mode == "pool" {
 		b.Reset()
-		fmt.Fprintf(&b, "### %s 已离职\n\n", h.LeaverName)
+		fmt.Fprintf(&b, "%s 已离职\n\n", h.LeaverName)
 	} else {
 		fmt.Fprintf(&b, "- 客户 %d 个", len(h.CustomerIDs))
 		if len(names) > 0 {

@@ -20,7 +20,6 @@ var (
 	ErrNoLogo         = errs.NotFound("setting.no_logo")
 	ErrUnknownList    = errs.NotFound("setting.unknown_list")
 	ErrOptionNotFound = errs.NotFound("setting.option_not_found")
-	ErrStale          = errs.Conflict("setting.stale_version")
 )
 
 // Permission to change settings.

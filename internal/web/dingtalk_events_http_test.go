@@ -15,6 +15,7 @@ import (
 	"github.com/dingcrm/crm/dingtalk"
 	"github.com/dingcrm/crm/dingtalk/dingtalktest"
 	"github.com/dingcrm/crm/internal/apptest"
+	"github.com/dingcrm/crm/internal/outbox"
 )
 
 // eventsServer starts the CRM with its simulated platform pushing contact
@@ -270,7 +271,13 @@ func TestLeaverEventHTTP(t *testing.T) {
 				leaver, mgr, len(customers)); n != 1 {
 				t.Error("the handover is not recorded for notification")
 			}
-			// The manager is told, by a DingTalk work notice naming the leaver.
+			// The manager is told, by a DingTalk work notice naming the leaver,
+			// through the notification outbox.
+			d := outbox.NewDispatcher(outbox.Options{DB: srv.App.DB, DingTalk: srv.App.DingTalk, Quiet: outbox.Never,
+				Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+			if _, err := d.Dispatch(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			told := false
 			for _, d := range fake.DeliveriesTo("sim_mgr1") {
 				told = told || strings.Contains(d.Text, "王芳") && strings.Contains(d.Text, "交接")

@@ -22,8 +22,10 @@ import (
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/settings"
@@ -51,6 +53,8 @@ type Deps struct {
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
 	Settings     *settings.Service
+	Reminders    *reminder.Service
+	Inbox        *outbox.Inbox
 	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
@@ -156,6 +160,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.orgsyncRoutes(in)
 	s.roleRoutes(in) // roles (权限管理), login log, log exports
 	s.settingsRoutes(api, in)
+	s.reminderRoutes(in) // 提醒 and the in-app inbox
 
 	e.NoRoute(s.static)
 }

@@ -118,6 +118,15 @@ func TestSettingsRoundTrip(t *testing.T) {
 	}
 }
 
+// badCase is one refused request: the status, and for a 400 the field and a
+// part of its English message.
+type badCase struct {
+	name, method, path string
+	body               any
+	status             int
+	field, message     string
+}
+
 // TestSettingsBadInput: every nonsensical setting is refused with a
 // localized message on its field, and nothing changes (no new version, no
 // audit entry).
@@ -128,12 +137,7 @@ func TestSettingsBadInput(t *testing.T) {
 			admin := srv.Login(t, "sim_admin")
 			before := getSettings(t, admin)
 			beforeSources := optionList(t, admin, "sources")
-			cases := []struct {
-				name, method, path string
-				body               any
-				status             int
-				field, message     string // message: a part of the English field message
-			}{
+			cases := []badCase{
 				{"unknown time zone", "PUT", "/api/v1/settings", map[string]any{"timezone": "Mars/Olympus"}, 400, "timezone", "Unknown time zone: Mars/Olympus"},
 				{"Local is no zone", "PUT", "/api/v1/settings", map[string]any{"timezone": "Local"}, 400, "timezone", "Unknown time zone"},
 				{"empty zone", "PUT", "/api/v1/settings", map[string]any{"timezone": ""}, 400, "timezone", "Unknown time zone"},
@@ -173,6 +177,14 @@ func TestSettingsBadInput(t *testing.T) {
 				{"unknown field mode", "POST", "/api/v1/roles", map[string]any{"name": "字段测试", "data_scope": "self",
 					"field_policy": map[string]any{"customer.phone": "blurred"}}, 400, "field_policy", "Unknown field visibility"},
 			}
+			// The other settings pages refuse nonsense too (their own editors).
+			var rules map[string]any
+			admin.Do("GET", "/api/v1/pool/rules", nil, &rules)
+			cases = append(cases,
+				badCase{"empty stage list", "PUT", "/api/v1/opportunity-stages", map[string]any{"stages": []any{}}, 400, "stages", ""},
+				badCase{"negative reclaim period", "PUT", "/api/v1/pool/rules", map[string]any{"max_owned": 0, "claim_cooldown_days": 0,
+					"warn_days": 0, "no_follow_days": map[string]int{}, "no_follow_days_default": 0, "no_deal_days": -1,
+					"reclaim_enabled": true, "version": rules["version"]}, 400, "no_deal_days", ""})
 			admin.Lang = "en"
 			for _, tc := range cases {
 				var e errJSON
@@ -479,5 +491,24 @@ func TestSettingsTwoInstances(t *testing.T) {
 	s1B.Do("POST", "/api/v1/customers", map[string]any{"name": "两实例", "phone": "13912345678"}, &c)
 	if c.Phone != "139****5678" {
 		t.Errorf("B masks after A's policy change: %q", c.Phone)
+	}
+}
+
+// TestSettingsTwoInstancesWithoutRedis: without Redis each instance checks
+// the version in the database; two instances on one SQLite file still see
+// each other's changes on the next request.
+func TestSettingsTwoInstancesWithoutRedis(t *testing.T) {
+	a := apptest.StartOn(t, "sqlite")
+	b := a.Another(t)
+	adminA, s1B := a.Login(t, "sim_admin"), b.Login(t, "sim_s1")
+	getSettings(t, s1B)
+	adminA.Do("PUT", "/api/v1/settings", map[string]any{"working_days": []int{1, 2, 3}}, nil)
+	if got := getSettings(t, s1B); !reflect.DeepEqual(got.WorkingDays, []int{1, 2, 3}) {
+		t.Errorf("B: %+v", got)
+	}
+	adminA.Do("PATCH", "/api/v1/settings/options/levels/d", map[string]any{"active": false}, nil)
+	var e errJSON
+	if st := s1B.Do("POST", "/api/v1/customers", map[string]any{"name": "D级", "level": "d"}, &e); st != 400 {
+		t.Errorf("B accepted a level retired on A: %d", st)
 	}
 }

@@ -29,11 +29,14 @@ import { settingsPage } from './pages/settings.js';
 import { forgetCatalog } from './catalog.js';
 import { reportsHomePage, reportPage } from './pages/reports.js';
 import { targetsPage } from './pages/targets.js';
+import { remindersPage } from './pages/reminders.js';
+import { inboxPage, refreshInboxBadge } from './pages/inbox.js';
 
 // The navigation, in order. On phones the bottom bar shows them all when there are
 // at most TABS; otherwise the first TABS-1 and a 更多 button for the rest.
 const NAV = [
   { id: 'customers', href: '#/customers', icon: 'customers', label: 'nav.customers', tab: 'tab.customers', perm: 'customer.view' },
+  { id: 'reminders', href: '#/reminders', icon: 'bell', label: 'nav.reminders', tab: 'tab.reminders', perm: 'reminder.view' },
   { id: 'opportunities', href: '#/pipeline', icon: 'pipeline', label: 'nav.opportunities', tab: 'tab.opportunities', perm: 'opportunity.view' },
   { id: 'sales', href: '#/sales', icon: 'sales', label: 'nav.sales', tab: 'tab.sales', perm: 'sale.view' },
   { id: 'reports', href: '#/reports', icon: 'chart', label: 'report.nav', tab: 'report.tab', perm: 'report.view' },
@@ -78,6 +81,8 @@ const ROUTES = [
   { re: /^\/targets$/, page: targetsPage, perm: 'target.view', nav: 'targets', wide: true },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
   { re: /^\/settings$/, page: settingsPage, perm: 'setting.manage', nav: 'settings' },
+  { re: /^\/reminders$/, page: remindersPage, perm: 'reminder.view', nav: 'reminders' },
+  { re: /^\/inbox$/, page: inboxPage, nav: 'inbox' },
 ];
 
 const root = document.getElementById('app');
@@ -137,6 +142,10 @@ function renderShell(r, params) {
     h('div', { class: 'topbar-right' },
       badge,
       langSwitch(),
+      isIn ? h('a', {
+        href: '#/inbox', class: ['icon-btn', 'inbox-link', r.nav === 'inbox' && 'active'], 'data-testid': 'inbox-link',
+        title: t('nav.inbox'), 'aria-label': t('nav.inbox'),
+      }, icon('inbox'), h('span', { class: 'inbox-badge', 'data-testid': 'inbox-badge', hidden: true })) : null,
       isIn ? h('span', { class: 'me-name', 'data-testid': 'me-name' }, state.me.name) : null,
       isIn ? h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'logout', title: t('nav.logout'), 'aria-label': t('nav.logout'), onclick: logout }, icon('logout')) : null));
   const main = h('main', { class: ['content', r.wide && 'content-wide'], id: 'content' });
@@ -172,6 +181,7 @@ function renderShell(r, params) {
     }
   }
   replace(root, nav, h('div', { class: 'main-col' }, header, main));
+  if (isIn) refreshInboxBadge();
   return {
     main,
     setTitle(s) { title.textContent = s; document.title = `${s} · ${t('app.name')}`; },

@@ -14,6 +14,7 @@ import { opportunityRow } from './opportunities.js';
 import { saleRow, totalsBar } from './sales.js';
 import { stages, followupMethods, people } from '../catalog.js';
 import { customerPicker } from '../pickers.js';
+import { openReminderForm } from './reminders.js';
 
 function item(label, value, testid) {
   const empty = value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
@@ -210,6 +211,7 @@ export async function customerDetailPage(ctx) {
     const mine = state.me && c.owner_id === state.me.id;
     const actions = h('div', { class: 'actions' },
       can('customer.edit') ? h('a', { class: 'btn btn-primary', href: `#/customers/${c.id}/edit`, 'data-testid': 'customer-edit' }, t('common.edit')) : null,
+      can('reminder.create') ? h('button', { type: 'button', class: 'btn', 'data-testid': 'customer-remind', onclick: () => openReminderForm({ customer: c }) }, t('reminder.action')) : null,
       (mine || can('customer.transfer')) ? h('button', { type: 'button', class: 'btn', 'data-testid': 'customer-release', onclick: () => releaseDialog(c, ctx) }, t('pool.release')) : null,
       can('customer.transfer') && can('user.view') ? h('button', { type: 'button', class: 'btn', 'data-testid': 'customer-transfer', onclick: () => transferDialog(c, ctx) }, t('pool.transfer')) : null,
       can('customer.manage') ? h('button', { type: 'button', class: 'btn', 'data-testid': 'customer-merge', onclick: () => mergeDialog(c, ctx) }, t('merge.action')) : null,

@@ -11,8 +11,11 @@ const MAX_TAGS = 10;
 function tagInput(initial) {
   let tags = [...(initial || [])];
   const chips = h('span', { class: 'tag-chips' });
-  const input = h('input', { type: 'text', class: 'tag-text', maxlength: '20', placeholder: t('customer.tags_placeholder'), autocomplete: 'off' });
-  const box = h('div', { class: 'tag-input', onclick: (e) => { if (e.target === box) input.focus(); } }, chips, input);
+  const input = h('input', { type: 'text', class: 'tag-text', maxlength: '20', placeholder: t('customer.tags_placeholder'), autocomplete: 'off', list: 'tag-presets' });
+  // The company's preset tags (系统设置 → 客户标签) are offered as suggestions; tags stay free text.
+  const presets = h('datalist', { id: 'tag-presets', 'data-testid': 'tag-presets' },
+    ((state.options && state.options.tags) || []).map((o) => h('option', { value: o.label })));
+  const box = h('div', { class: 'tag-input', onclick: (e) => { if (e.target === box) input.focus(); } }, chips, input, presets);
 
   function draw() {
     chips.replaceChildren(...tags.map((tag, i) => h('span', { class: 'chip chip-tag chip-removable' }, tag,

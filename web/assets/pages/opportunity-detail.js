@@ -10,6 +10,7 @@ import { stages, label } from '../catalog.js';
 import { stageChip } from './opportunities.js';
 import { linesTable } from './sale-detail.js';
 import { chooseStage, moveOpportunity, makeSale, offerSale } from './stage-move.js';
+import { openReminderForm } from './reminders.js';
 
 function item(lbl, value, testid) {
   const empty = value === null || value === undefined || value === '';
@@ -81,6 +82,7 @@ export async function opportunityDetailPage(ctx) {
             onclick: async (e) => { e.currentTarget.disabled = true; if (!(await makeSale(o, ctx))) e.currentTarget.disabled = false; },
           }, t('opp.make_sale')) : null,
           o.sale_id && can('sale.view') ? h('a', { class: 'btn', href: `#/sales/${o.sale_id}`, 'data-testid': 'opportunity-sale-link' }, t('opp.view_sale')) : null,
+          can('reminder.create') ? h('button', { type: 'button', class: 'btn', 'data-testid': 'opportunity-remind', onclick: () => openReminderForm({ customer: { id: o.customer_id, name: o.customer_name }, opportunity: o }) }, t('reminder.action')) : null,
           can('opportunity.edit') ? h('a', { class: 'btn', href: `#/opportunities/${o.id}/edit`, 'data-testid': 'opportunity-edit' }, t('common.edit')) : null,
           can('opportunity.delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline', 'data-testid': 'opportunity-delete', onclick: remove }, t('common.delete')) : null)),
       stageTrack(o, st),
