@@ -62,6 +62,13 @@ import (
 // APIStreamOpen is the gateway's connection-open API.
 const APIStreamOpen = "v1.0/gateway/connections/open"
 
+// StreamTopicBotMessage is the CALLBACK topic of robot messages (the SDK's
+// payload.BotMessageCallbackTopic).
+const StreamTopicBotMessage = "/v1.0/im/bot/messages/get"
+
+// StreamCallback handles one CALLBACK frame's data.
+type StreamCallback func(ctx context.Context, data []byte) error
+
 // Stream topics of SYSTEM frames.
 const (
 	StreamTopicPing       = "ping"
@@ -109,8 +116,14 @@ type StreamOptions struct {
 	// received; nil acknowledges the event, an error makes the platform
 	// deliver it again later. It must be quick (store, then return).
 	Handle EventHandler
-	// HandleTimeout bounds one Handle call; default 30 s.
+	// HandleTimeout bounds one Handle (or callback) call; default 30 s.
 	HandleTimeout time.Duration
+	// Callbacks are CALLBACK topics subscribed and their handlers, e.g.
+	// StreamTopicBotMessage for the robot's messages. A handler gets the
+	// frame's data (the callback's JSON body) and is called one frame at a
+	// time like Handle; nil answers 200 (taken), an error 500 with its
+	// message, as the SDK's callback frame handlers do.
+	Callbacks map[string]StreamCallback
 
 	HTTPClient *http.Client      // for connections/open; default 10 s timeout, proxy from the environment
 	Dialer     *websocket.Dialer // default 10 s handshake, proxy from the environment
@@ -193,6 +206,9 @@ func NewStreamClient(o StreamOptions) (*StreamClient, error) {
 	}
 	for _, t := range o.Topics {
 		c.subs = append(c.subs, &payload.SubscriptionModel{Type: utils.SubscriptionTypeKEvent, Topic: t})
+	}
+	for t := range o.Callbacks {
+		c.subs = append(c.subs, &payload.SubscriptionModel{Type: utils.SubscriptionTypeKCallback, Topic: t})
 	}
 	return c, nil
 }
@@ -442,6 +458,10 @@ func (c *StreamClient) frame(ctx context.Context, raw []byte) (resp *payload.Dat
 		}
 	case utils.SubscriptionTypeKEvent:
 		return c.event(ctx, df), false
+	case utils.SubscriptionTypeKCallback:
+		if h := c.o.Callbacks[df.GetTopic()]; h != nil {
+			return c.callback(ctx, df, h), false
+		}
 	}
 	// As the SDK: no handler for this type and topic.
 	resp = payload.NewDataFrameResponse(payload.DataFrameResponseStatusCodeKHandlerNotFound)
@@ -478,6 +498,30 @@ func (c *StreamClient) handle(ctx context.Context, ev Event) (err error) {
 	hctx, cancel := context.WithTimeout(ctx, c.o.HandleTimeout)
 	defer cancel()
 	return c.o.Handle(hctx, ev)
+}
+
+// callback hands a CALLBACK frame to its handler and answers as the SDK's
+// DefaultChatBotFrameHandler: 200 when taken, 500 with the error's message
+// otherwise.
+func (c *StreamClient) callback(ctx context.Context, df *payload.DataFrame, h StreamCallback) *payload.DataFrameResponse {
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("dingtalk: stream callback handler panicked: %v", p)
+			}
+		}()
+		hctx, cancel := context.WithTimeout(ctx, c.o.HandleTimeout)
+		defer cancel()
+		return h(hctx, []byte(df.Data))
+	}()
+	resp := payload.NewSuccessDataFrameResponse()
+	if err != nil {
+		c.log.ErrorContext(ctx, "dingtalk stream: callback failed", "topic", df.GetTopic(), "err", err)
+		resp = payload.NewErrorDataFrameResponse(err)
+	}
+	resp.SetHeader(payload.DataFrameHeaderKMessageId, df.GetMessageId())
+	resp.SetHeader(payload.DataFrameHeaderKContentType, payload.DataFrameContentTypeKJson)
+	return resp
 }
 
 // eventAnswer is the SDK DefaultEventFrameHandler's answer: 200 SUCCESS or

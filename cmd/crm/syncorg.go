@@ -84,20 +84,3 @@ func printSummary(w io.Writer, sy *orgsync.Sync, took time.Duration) {
 	fmt.Fprintf(w, "  roles:       %d changed (%d set by hand kept)\n", s.RolesChanged, s.ManualRolesKept)
 	fmt.Fprintf(w, "  handed over: %d customers, %d opportunities\n", s.CustomersHandedOver, s.OpportunitiesHandedOver)
 }
-
-// org-sync is the same full sync as a job, so the scheduler can run it
-// nightly as a safety net for missed events; it also applies events left
-// pending by a stopped process.
-func init() {
-	jobs["org-sync"] = func(ctx context.Context, a *app.App) (string, error) {
-		defer a.OrgSync.Close()
-		sy, err := a.OrgSync.Run(ctx, orgsync.RunOptions{Origin: orgsync.OriginCLI})
-		if err != nil {
-			return "", err
-		}
-		a.OrgSync.ApplyPending(ctx)
-		s := sy.Summary
-		return fmt.Sprintf("sync %d: %d people, %d added, %d changed, %d moved, %d deactivated, %d calls",
-			sy.ID, s.People, s.PeopleAdded, s.PeopleChanged, s.PeopleMoved, s.PeopleDeactivated, s.Calls), nil
-	}
-}

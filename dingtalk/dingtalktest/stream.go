@@ -726,3 +726,89 @@ func (s *Server) closeStream() {
 	}
 	st.wg.Wait()
 }
+
+// BotMessage is a text a person writes to the app's robot.
+type BotMessage struct {
+	SenderUserID   string // the writer's userid (senderStaffId)
+	Text           string
+	Group          bool   // in a group (conversationType "2") rather than 1:1
+	AtRobot        bool   // the group message @-mentions the robot (isInAtList)
+	ConversationID string // default: a new conversation
+}
+
+// StreamBotMessage delivers m as DingTalk does in Stream mode: a CALLBACK
+// frame on topic /v1.0/im/bot/messages/get whose data carries the robot
+// message fields (msgId, text.content, conversationType, senderStaffId,
+// sessionWebhook (fresh, valid 90 minutes), isInAtList, robotCode …) to the
+// first connection subscribed to that topic, and waits up to AckTimeout
+// for its answer. Replies to the sessionWebhook land in RobotMessages
+// under the returned conversation id.
+func (s *Server) StreamBotMessage(ctx context.Context, m BotMessage) (conversationID string, code int, err error) {
+	st := &s.stream
+	st.mu.Lock()
+	var conn *streamConn
+	for _, c := range st.conns {
+		if c.subs[utils.SubscriptionTypeKCallback+" "+dingtalk.StreamTopicBotMessage] {
+			conn = c
+			break
+		}
+	}
+	wait := 5 * time.Second
+	if st.cfg != nil {
+		wait = st.cfg.AckTimeout
+	}
+	st.mu.Unlock()
+	if conn == nil {
+		return "", 0, errors.New("dingtalktest: no Stream client subscribed to robot messages")
+	}
+	conv := m.ConversationID
+	if conv == "" {
+		conv = "cid" + newID(20)
+	}
+	ctype, nick := "1", m.SenderUserID
+	if m.Group {
+		ctype = "2"
+	}
+	s.mu.Lock()
+	if u := s.org.users[m.SenderUserID]; u != nil {
+		nick = u.Name
+	}
+	s.mu.Unlock()
+	now := s.Now()
+	data, _ := json.Marshal(map[string]any{
+		"conversationId": conv, "conversationType": ctype, "conversationTitle": "",
+		"msgId": "msg" + newID(20), "msgtype": "text", "text": map[string]string{"content": m.Text},
+		"senderStaffId": m.SenderUserID, "senderId": "$:LWCP_v1:$" + newID(24), "senderNick": nick,
+		"senderCorpId": s.opts.CorpID, "chatbotCorpId": s.opts.CorpID, "chatbotUserId": "$:LWCP_v1:$bot",
+		"isAdmin": false, "isInAtList": m.AtRobot, "atUsers": []any{}, "robotCode": s.opts.RobotCode,
+		"sessionWebhook": s.IssueSessionWebhook(conv), "sessionWebhookExpiredTime": now.Add(90 * time.Minute).UnixMilli(),
+		"createAt": now.UnixMilli(),
+	})
+	msgID := newID(32)
+	df := &payload.DataFrame{SpecVersion: "1.0", Type: utils.SubscriptionTypeKCallback, Time: now.UnixMilli(),
+		Headers: payload.DataFrameHeader{
+			payload.DataFrameHeaderKTopic:       dingtalk.StreamTopicBotMessage,
+			payload.DataFrameHeaderKMessageId:   msgID,
+			payload.DataFrameHeaderKContentType: payload.DataFrameContentTypeKJson,
+			payload.DataFrameHeaderKTime:        strconv.FormatInt(now.UnixMilli(), 10),
+			"connectionId":                      conn.id,
+		},
+		Data: string(data)}
+	ch := conn.expect(msgID)
+	defer conn.forget(msgID)
+	if err := conn.write(df); err != nil {
+		return conv, 0, err
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return conv, r.Code, nil
+	case <-t.C:
+		return conv, 0, errors.New("dingtalktest: no answer to the robot message")
+	case <-conn.closed:
+		return conv, 0, errors.New("dingtalktest: connection lost")
+	case <-ctx.Done():
+		return conv, 0, ctx.Err()
+	}
+}

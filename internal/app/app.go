@@ -19,13 +19,16 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/chatbot"
 	"github.com/dingcrm/crm/internal/config"
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/excel"
 	"github.com/dingcrm/crm/internal/followup"
+	"github.com/dingcrm/crm/internal/grouprobot"
 	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/jobs"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
@@ -38,6 +41,7 @@ import (
 	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/store"
+	"github.com/dingcrm/crm/internal/summary"
 	"github.com/dingcrm/crm/internal/user"
 	"github.com/dingcrm/crm/internal/web"
 	webfiles "github.com/dingcrm/crm/web"
@@ -63,6 +67,10 @@ type App struct {
 	FakeDingTalk *dingtalktest.Server
 	// OrgSync keeps people and departments in step with DingTalk.
 	OrgSync *orgsync.Service
+	// Jobs is the scheduler's registry; Serve starts it, Close stops it.
+	Jobs *jobs.Registry
+	// Bot answers the chat bot's messages (HTTP callback and Stream).
+	Bot *chatbot.Service
 	// settings is the company settings (系统设置), for jobs that read them.
 	settings *settings.Service
 	// Reminders and Outbox: 提醒, and the dispatcher of notifications (the
@@ -184,6 +192,15 @@ func (a *App) wire() error {
 		return err
 	}
 	a.wireOutbox()
+	sales := sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())
+	robots := grouprobot.NewService(a.DB, a.DingTalk)
+	// The summaries' work notifications go through the outbox.
+	sum := summary.New(a.DB, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
+	a.Jobs = a.buildJobs(sum, pools, sessions)
+	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
+		Sales: sales, Reminders: botReminders{svc: a.Reminders}, Replier: a.DingTalk, AppSecret: a.robotSecret(),
+		WebhookAllowed: a.robotWebhookAllowed, Messages: msgs, Lang: a.cfg.Lang,
+		Location: a.cfg.Location(), PublicURL: a.cfg.DingTalk.PublicURL, Log: a.log})
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -195,13 +212,14 @@ func (a *App) wire() error {
 		Contacts:  contact.NewService(a.DB, customer.NewStore(a.DB)),
 		Followups: followups,
 		Products:  product.NewService(a.DB),
-		Sales:     sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location()),
+		Sales:     sales,
 		Deals:     deals,
 		Pool:      pools,
 		Excel:     exports,
 		OrgSync:   a.OrgSync,
 		Settings:  company,
 		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
+		Jobs: a.Jobs, Robots: robots, Bot: a.Bot,
 		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
@@ -246,22 +264,44 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		return fmt.Errorf("app: scheduler: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		a.stopJobs()
 		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	a.stopJobs()
+	return err
+}
+
+// jobsGrace is how long shutdown waits for running jobs before cancelling
+// them.
+const jobsGrace = 30 * time.Second
+
+// stopJobs stops the scheduler, letting running jobs finish (within
+// jobsGrace).
+func (a *App) stopJobs() {
+	if a.Jobs == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), jobsGrace)
+	defer cancel()
+	a.Jobs.Stop(ctx)
 }
 
 // Close releases the database and kv connections.
 func (a *App) Close() {
-	// Background work (event worker, running syncs) ends before the database
-	// it writes to closes.
+	// Background work (jobs, event worker, running syncs) ends before the
+	// database it writes to closes.
+	a.stopJobs()
 	if a.OrgSync != nil {
 		a.OrgSync.Close()
 	}

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"net/url"
+	"strings"
 
 	"fmt"
 	"github.com/dingcrm/crm/internal/audit"
@@ -62,4 +65,31 @@ func (a *App) dingTalkAlert(ctx context.Context, al dingtalk.Alert) {
 			a.log.Error("dingtalk alert not recorded", "err", err)
 		}
 	}()
+}
+
+// robotSecret is the AppSecret that signs the robot's HTTP callbacks (the
+// fake platform's in simulated mode).
+func (a *App) robotSecret() string {
+	if a.FakeDingTalk != nil {
+		return a.FakeDingTalk.ClientOptions().AppSecret
+	}
+	return a.cfg.DingTalk.AppSecret
+}
+
+// robotWebhookAllowed accepts a robot message's sessionWebhook only on
+// DingTalk's own HTTPS hosts (on the fake platform in simulated mode), so
+// a reply is never posted elsewhere even if a message were forged.
+func (a *App) robotWebhookAllowed(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if a.FakeDingTalk != nil {
+		return strings.HasPrefix(raw, a.FakeDingTalk.URL()+"/")
+	}
+	base, err := url.Parse(cmp.Or(a.cfg.DingTalk.OAPIBaseURL, dingtalk.DefaultOAPIBaseURL))
+	if err == nil && u.Scheme == base.Scheme && u.Host == base.Host {
+		return true
+	}
+	return u.Scheme == "https" && (u.Hostname() == "dingtalk.com" || strings.HasSuffix(u.Hostname(), ".dingtalk.com"))
 }

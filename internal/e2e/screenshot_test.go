@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dingcrm/crm/internal/apptest"
+	"github.com/dingcrm/crm/internal/outbox"
 )
 
 // TestScreenshots saves screenshots of the app's pages at the phone and the
@@ -40,6 +42,9 @@ func TestScreenshots(t *testing.T) {
 		srv = &apptest.Server{URL: base}
 	}
 	demo := seedDemo(t, srv)
+	if srv.App != nil {
+		seedInbox(t, srv, demo["customer"])
+	}
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		append(chromedp.DefaultExecAllocatorOptions[:],
@@ -89,6 +94,10 @@ func TestScreenshots(t *testing.T) {
 		{name: "settings-stages", user: "sim_admin", hash: "#/settings", before: `document.getElementById('settings-stages').scrollIntoView()`},
 		{name: "roles-fields", user: "sim_admin", hash: "#/roles", before: `document.querySelector('[data-testid="role-item-sales"]').click()`},
 		{name: "roles-fields-2", user: "sim_admin", hash: "#/roles", before: `(() => { document.querySelector('[data-testid="role-item-sales"]').click(); setTimeout(() => document.querySelector('[data-testid="role-fields"]').scrollIntoView(), 300); })()`},
+		{name: "reminders", user: "sim_s1", hash: "#/reminders?when=upcoming"},
+		{name: "reminders-overdue", user: "sim_s1", hash: "#/reminders?when=overdue"},
+		{name: "reminder-form-mgr", user: "sim_mgr1", hash: "#/reminders", before: `document.querySelector('[data-testid="reminder-add"]').click()`, full: true},
+		{name: "inbox", user: "sim_s1", hash: "#/inbox", full: true},
 		{name: "en-pipeline", user: "sim_s1", hash: "#/pipeline", before: `document.querySelector('[data-testid="lang-switch"]').click()`},
 		{name: "en-customer-timeline", user: "sim_s1", hash: "#/customers/" + c + "?tab=timeline"},
 	}
@@ -148,6 +157,32 @@ func TestScreenshots(t *testing.T) {
 			}
 			p.mu.Unlock()
 		}
+	}
+}
+
+// seedInbox gives sim_s1 two reminders that fell due a few minutes ago and
+// dispatches them (one card for both, in 消息 and in the fake DingTalk) and
+// a digest.
+func seedInbox(t *testing.T, srv *apptest.Server, customer string) {
+	t.Helper()
+	s1 := srv.Login(t, "sim_s1")
+	id, _ := strconv.ParseInt(customer, 10, 64)
+	for _, text := range []string{"给周总回电，确认 20 个账号的报价", "准备钉钉集成演示环境"} {
+		var e map[string]any
+		if st := s1.Do("POST", "/api/v1/reminders", map[string]any{"customer_id": id, "content": text,
+			"remind_at": time.Now().Add(-3 * time.Minute).Format(time.RFC3339)}, &e); st != 201 {
+			t.Fatalf("seed reminder: %d %v", st, e)
+		}
+	}
+	a := srv.App
+	if _, err := a.Reminders.MorningDigest(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	d := outbox.NewDispatcher(outbox.Options{DB: a.DB, DingTalk: a.DingTalk, Quiet: outbox.Never, Location: sh,
+		Now: func() time.Time { return time.Now().Add(time.Minute) }})
+	if _, err := d.Dispatch(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 

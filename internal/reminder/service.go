@@ -414,3 +414,29 @@ func cut(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// Recipients lists the people the Actor may remind: themself, and with
+// reminder.assign the active people of their data scope (everyone for
+// ScopeAll), by name.
+func (s *Service) Recipients(ctx context.Context, actor auth.Actor) ([]Person, error) {
+	a := &actor
+	if err := a.Require(PermCreate); err != nil {
+		return nil, err
+	}
+	q := "SELECT id, name FROM users WHERE id = ?"
+	args := []any{a.UserID}
+	switch {
+	case !a.Can(PermAssign):
+	case a.Scope == auth.ScopeAll:
+		q = "SELECT id, name FROM users WHERE active = 1 OR id = ?"
+	case a.Scope != auth.ScopeSelf && len(a.ScopeDeptIDs) > 0:
+		q = `SELECT id, name FROM users WHERE id = ? OR (active = 1 AND id IN (SELECT user_id FROM user_departments
+			WHERE department_id IN (` + store.Placeholders(len(a.ScopeDeptIDs)) + ")))"
+		args = append(args, store.Int64Args(a.ScopeDeptIDs)...)
+	}
+	out := []Person{}
+	if err := s.db.SelectContext(ctx, &out, q+" ORDER BY id LIMIT 2000", args...); err != nil {
+		return nil, fmt.Errorf("reminder: recipients: %w", err)
+	}
+	return out, nil
+}

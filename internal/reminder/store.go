@@ -187,7 +187,7 @@ func notify(ctx context.Context, tx *sqlx.Tx, r *Reminder) error {
 	}
 	msgs := make([]outbox.Message, len(r.Recipients))
 	for i, p := range r.Recipients {
-		msgs[i] = outbox.Message{UserID: p.ID, Kind: outbox.KindReminder, Title: "⏰ " + title, Body: r.Content,
+		msgs[i] = outbox.Message{UserID: p.ID, Kind: outbox.KindReminder, Title: title, Body: r.Content,
 			URL: url, CustomerID: r.CustomerID, DueAt: r.RemindAt,
 			DedupKey: fmt.Sprintf("%sv%d:u%d", keyPrefix(r.ID), r.Version, p.ID)}
 	}

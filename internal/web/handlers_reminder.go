@@ -17,6 +17,7 @@ import (
 func (s *Server) reminderRoutes(g *gin.RouterGroup) {
 	g.GET("/reminders", s.listReminders)
 	g.POST("/reminders", s.createReminder)
+	g.GET("/reminders/recipients", s.reminderRecipients)
 	g.GET("/reminders/:id", s.getReminder)
 	g.PATCH("/reminders/:id", s.updateReminder)
 	g.POST("/reminders/:id/done", s.doneReminder)
@@ -36,6 +37,16 @@ func (s *Server) listReminders(c *gin.Context) {
 		return
 	}
 	items, err := s.Reminders.List(c.Request.Context(), *actorOf(c), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
+// reminderRecipients lists whom the caller may remind (the form's choices).
+func (s *Server) reminderRecipients(c *gin.Context) {
+	items, err := s.Reminders.Recipients(c.Request.Context(), *actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return

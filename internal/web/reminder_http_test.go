@@ -123,6 +123,21 @@ func TestReminderHTTP(t *testing.T) {
 				"recipient_ids": []int64{s5ID}}, &e); st != 400 || e.Error.Fields["recipient_ids"] == "" {
 				t.Fatalf("manager set one outside their scope: %d %+v", st, e)
 			}
+			var choices struct {
+				Items []struct{ ID int64 } `json:"items"`
+			}
+			mgr.Do("GET", "/api/v1/reminders/recipients", nil, &choices)
+			offered := map[int64]bool{}
+			for _, p := range choices.Items {
+				offered[p.ID] = true
+			}
+			if !offered[s1ID] || !offered[s2ID] || offered[s5ID] {
+				t.Errorf("the manager is offered %v: want sim_s1 and sim_s2, not sim_s5", choices.Items)
+			}
+			s1.Do("GET", "/api/v1/reminders/recipients", nil, &choices)
+			if len(choices.Items) != 1 || choices.Items[0].ID != s1ID {
+				t.Errorf("a salesperson is offered %v, want only themself", choices.Items)
+			}
 			if !hasID(listIDs(t, s2, "overdue"), mr.ID) {
 				t.Error("the manager's reminder is not in the recipient's overdue list")
 			}
@@ -278,7 +293,7 @@ func TestMorningDigestAndRepeatsHTTP(t *testing.T) {
 			if err := srv.App.DB.Select(&bodies, "SELECT body FROM outbox_messages WHERE kind = 'digest' AND user_id = ?", s1ID); err != nil {
 				t.Fatal(err)
 			}
-			if len(bodies) != 1 || !strings.Contains(bodies[0], "逾期的回访") || !strings.Contains(bodies[0], "逾期未处理的提醒 1 条") {
+			if len(bodies) != 1 || !strings.Contains(bodies[0], "逾期的回访") || !strings.Contains(bodies[0], "逾期未处理的提醒") {
 				t.Errorf("digests %q, want one naming the overdue reminder", bodies)
 			}
 			for range 3 {

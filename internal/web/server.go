@@ -13,12 +13,15 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/chatbot"
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/deal"
 	"github.com/dingcrm/crm/internal/excel"
 	"github.com/dingcrm/crm/internal/followup"
+	"github.com/dingcrm/crm/internal/grouprobot"
 	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/jobs"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
 	"github.com/dingcrm/crm/internal/orgsync"
@@ -66,6 +69,9 @@ type Deps struct {
 	Version      string
 	Trusted      []string
 	DingTalk     DingTalkDeps // client and effective settings, for the DingTalk login and settings routes
+	Jobs         *jobs.Registry
+	Robots       *grouprobot.Service
+	Bot          *chatbot.Service // the chat bot's HTTP callback (POST /dingtalk/robot)
 }
 
 // Server holds the handlers' dependencies.
@@ -115,6 +121,9 @@ func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
 func (s *Server) routes(e *gin.Engine) {
 	e.GET("/healthz", s.healthz)
 	s.dingtalkEventRoutes(e)
+	if s.Bot != nil {
+		e.POST("/dingtalk/robot", gin.WrapH(s.Bot.CallbackHandler()))
+	}
 	api := e.Group("/api/v1")
 	api.GET("/openapi.json", s.openAPI)
 	api.GET("/meta/options", s.options)
@@ -161,6 +170,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.roleRoutes(in) // roles (权限管理), login log, log exports
 	s.settingsRoutes(api, in)
 	s.reminderRoutes(in) // 提醒 and the in-app inbox
+	s.jobsRoutes(in)     // scheduled jobs (定时任务) and group robots
 
 	e.NoRoute(s.static)
 }

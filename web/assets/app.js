@@ -26,6 +26,7 @@ import { duplicatesPage } from './pages/duplicates.js';
 import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
 import { settingsPage } from './pages/settings.js';
+import { jobsPage } from './pages/jobs.js';
 import { forgetCatalog } from './catalog.js';
 import { reportsHomePage, reportPage } from './pages/reports.js';
 import { targetsPage } from './pages/targets.js';
@@ -48,6 +49,7 @@ const NAV = [
   { id: 'roles', href: '#/roles', icon: 'settings', label: 'roles.nav', perm: 'role.view' },
   { id: 'dingtalk', href: '#/dingtalk', iconEl: dingtalkIcon, label: 'nav.dingtalk', perm: 'user.view' },
   { id: 'audit', href: '#/audit', icon: 'audit', label: 'nav.audit', perm: 'audit.view' },
+  { id: 'jobs', href: '#/jobs', icon: 'jobs', label: 'nav.jobs', perm: 'job.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
   { id: 'settings', href: '#/settings', icon: 'settings', label: 'nav.settings', perm: 'setting.manage' },
 ];
@@ -83,6 +85,7 @@ const ROUTES = [
   { re: /^\/settings$/, page: settingsPage, perm: 'setting.manage', nav: 'settings' },
   { re: /^\/reminders$/, page: remindersPage, perm: 'reminder.view', nav: 'reminders' },
   { re: /^\/inbox$/, page: inboxPage, nav: 'inbox' },
+  { re: /^\/jobs$/, page: jobsPage, perm: 'job.view', nav: 'jobs' },
 ];
 
 const root = document.getElementById('app');

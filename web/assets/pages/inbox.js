@@ -19,6 +19,22 @@ export async function refreshInboxBadge() {
   } catch { /* the badge is a hint; the page itself reports errors */ }
 }
 
+// The little markdown the cards use (headings, **bold**, "- " items), as
+// nodes: the words DingTalk shows, without the markup.
+function inline(text) {
+  return text.split(/\*\*(.+?)\*\*/).map((part, i) => (i % 2 ? h('strong', null, part) : part));
+}
+
+export function markdownNodes(md) {
+  return String(md || '').split('\n').filter((l) => l.trim() !== '').map((line) => {
+    const head = /^(#{1,6})\s+(.*)$/.exec(line);
+    if (head) return h('div', { class: ['md-h', head[1].length >= 5 && 'md-small'] }, inline(head[2]));
+    const item = /^[-*]\s+(.*)$/.exec(line);
+    if (item) return h('div', { class: 'md-li' }, inline(item[1]));
+    return h('div', { class: 'md-p' }, inline(line));
+  });
+}
+
 function entryRow(e, onRead) {
   const open = async () => {
     if (!e.read_at) {
@@ -34,7 +50,7 @@ function entryRow(e, onRead) {
         h('span', { class: 'row-name', 'data-testid': 'inbox-title' }, e.title),
         e.kind === 'digest' ? chip(t('inbox.digest'), 'chip-digest') : null,
         chip(t(`inbox.status.${e.status}`), `chip-delivery chip-delivery-${e.status}`)),
-      h('div', { class: 'inbox-body pre', 'data-testid': 'inbox-body' }, e.body),
+      h('div', { class: 'inbox-body', 'data-testid': 'inbox-body' }, markdownNodes(e.body)),
       h('div', { class: 'row-sub muted' }, fmtTime(e.sent_at || e.created_at), e.reason && e.status !== 'delivered' ? ` · ${e.reason}` : '')),
     h('div', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'inbox-open', onclick: open }, t('inbox.open'))));

@@ -8,7 +8,6 @@ import { t } from '../i18n.js';
 import { state, can } from '../state.js';
 import { field, formModal, formError, showFieldErrors, toast, showError, chip, select, fmtTime, fromLocalInput, toLocalInput, actionSheet, confirmDialog, checkGroup, emptyState, spinner } from '../ui.js';
 import { customerPicker } from '../pickers.js';
-import { people } from '../catalog.js';
 
 const TABS = ['today', 'overdue', 'upcoming'];
 const REPEATS = ['none', 'daily', 'weekly', 'monthly'];
@@ -25,7 +24,10 @@ function nextHourInput() {
 export async function openReminderForm({ customer, opportunity, done }) {
   let team = null;
   if (can('reminder.assign')) {
-    try { team = await people(); } catch (err) { showError(err); return; }
+    try {
+      const r = await api('GET', '/reminders/recipients');
+      team = (r && r.items) || [];
+    } catch (err) { showError(err); return; }
   }
   const picker = customer ? null : customerPicker({});
   const inputs = {

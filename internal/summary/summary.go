@@ -1,0 +1,137 @@
+// Package summary computes the sales teams' figures for a period (new
+// customers, follow-ups, sales, won deals) and sends the scheduled
+// summaries: each manager's daily team summary (18:00) and the admins'
+// weekly summary (Monday), as work notifications through a Notifier and
+// to the teams' group robots.
+package summary
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/dingcrm/crm/internal/grouprobot"
+	"github.com/dingcrm/crm/internal/i18n"
+	"github.com/dingcrm/crm/internal/product"
+	"github.com/dingcrm/crm/internal/store"
+)
+
+// Figures are one scope's numbers for a period.
+type Figures struct {
+	NewCustomers int   `db:"new_customers"`
+	Followups    int   `db:"followups"`
+	Sales        int   `db:"sales"`
+	SalesFen     int64 `db:"sales_fen"`
+	WonDeals     int   `db:"won_deals"`
+	WonFen       int64 `db:"won_fen"`
+}
+
+// Period is [From, To) in the company's zone; the dates are the calendar
+// days it covers (To's day excluded) for date columns.
+type Period struct {
+	From, To time.Time
+}
+
+func (p Period) firstDay() string { return p.From.Format(time.DateOnly) }
+func (p Period) lastDay() string  { return p.To.AddDate(0, 0, -1).Format(time.DateOnly) }
+
+// Day is the calendar day of t in loc.
+func Day(t time.Time, loc *time.Location) Period {
+	t = t.In(loc)
+	from := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	return Period{From: from, To: from.AddDate(0, 0, 1)}
+}
+
+// LastWeek is the Monday-to-Sunday week before t's week, in loc.
+func LastWeek(t time.Time, loc *time.Location) Period {
+	d := Day(t, loc).From
+	monday := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+	return Period{From: monday.AddDate(0, 0, -7), To: monday}
+}
+
+// Compute returns the figures of the departments deptIDs (nil: the whole
+// company) for p, filed by the records' departments.
+func Compute(ctx context.Context, db *store.DB, deptIDs []int64, p Period) (Figures, error) {
+	var f Figures
+	cond, args := "", []any(nil)
+	if deptIDs != nil {
+		if len(deptIDs) == 0 {
+			return f, nil
+		}
+		cond = " AND department_id IN (" + store.Placeholders(len(deptIDs)) + ")"
+		args = store.Int64Args(deptIDs)
+	}
+	from, to := p.From.UTC(), p.To.UTC()
+	q := func(dst any, sql string, first ...any) error {
+		return db.GetContext(ctx, dst, sql+cond, append(first, args...)...)
+	}
+	if err := q(&f.NewCustomers, "SELECT COUNT(*) FROM customers WHERE created_at >= ? AND created_at < ? AND deleted_at IS NULL",
+		from, to); err != nil {
+		return f, fmt.Errorf("summary: customers: %w", err)
+	}
+	if err := q(&f.Followups, "SELECT COUNT(*) FROM followups WHERE followed_at >= ? AND followed_at < ? AND deleted_at IS NULL",
+		from, to); err != nil {
+		return f, fmt.Errorf("summary: follow-ups: %w", err)
+	}
+	var sales struct {
+		N   int   `db:"n"`
+		Fen int64 `db:"fen"`
+	}
+	if err := q(&sales, "SELECT COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen FROM sales WHERE sale_date >= ? AND sale_date <= ? AND deleted_at IS NULL",
+		p.firstDay(), p.lastDay()); err != nil {
+		return f, fmt.Errorf("summary: sales: %w", err)
+	}
+	f.Sales, f.SalesFen = sales.N, sales.Fen
+	if err := q(&sales, "SELECT COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen FROM opportunities WHERE status = 'won' AND closed_at >= ? AND closed_at < ? AND deleted_at IS NULL",
+		from, to); err != nil {
+		return f, fmt.Errorf("summary: won deals: %w", err)
+	}
+	f.WonDeals, f.WonFen = sales.N, sales.Fen
+	return f, nil
+}
+
+// Notice is a work notification to one person (the outbox's message).
+type Notice struct {
+	UserID   int64
+	Kind     string
+	Title    string
+	Body     string // markdown
+	URL      string // in-app route, e.g. "#/sales"
+	DedupKey string // unique: the same notice is never queued twice
+	DueAt    time.Time
+}
+
+// Notifier queues work notifications (the outbox, once it exists).
+type Notifier interface {
+	Notify(ctx context.Context, notices []Notice) error
+}
+
+// Service sends the summaries.
+type Service struct {
+	db       *store.DB
+	robots   *grouprobot.Service
+	notifier Notifier // nil: no work notifications, robots only
+	msg      i18n.Catalog
+	lang     string // the company's language, for group messages
+	loc      *time.Location
+	log      *slog.Logger
+}
+
+// New returns the service. notifier may be nil.
+func New(db *store.DB, robots *grouprobot.Service, notifier Notifier, msg i18n.Catalog, lang string,
+	loc *time.Location, log *slog.Logger) *Service {
+	return &Service{db: db, robots: robots, notifier: notifier, msg: msg, lang: lang, loc: loc, log: log}
+}
+
+// Text renders figures as markdown lines in lang.
+func (s *Service) Text(lang string, f Figures) string {
+	lines := []string{
+		s.msg.T(lang, "summary.new_customers", map[string]any{"n": f.NewCustomers}),
+		s.msg.T(lang, "summary.followups", map[string]any{"n": f.Followups}),
+		s.msg.T(lang, "summary.sales", map[string]any{"n": f.Sales, "amount": product.FormatFen(f.SalesFen)}),
+		s.msg.T(lang, "summary.won", map[string]any{"n": f.WonDeals, "amount": product.FormatFen(f.WonFen)}),
+	}
+	return "- " + strings.Join(lines, "\n- ")
+}
