@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,12 @@ type Options struct {
 	// OnAlert is told about conditions an admin must see (monthly quota
 	// spent, IP banned). It must not block.
 	OnAlert func(ctx context.Context, a Alert)
+
+	// Observe, when set, is told about every attempt sent to DingTalk: the
+	// API, its result code ("0" for success, the errcode or new-style code
+	// of a refusal, "http_NNN", "timeout" or "transport") and how long it
+	// took. The app feeds it to its metrics; it must not block.
+	Observe func(api, code string, d time.Duration)
 
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now; tests move time
@@ -244,8 +251,12 @@ func (c *Client) do(ctx context.Context, api string, h host, attempt attemptFunc
 		}
 		c.count(ctx, api)
 		actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+		began := time.Now()
 		err := attempt(actx, token)
 		cancel()
+		if c.opts.Observe != nil {
+			c.opts.Observe(api, resultCode(err), time.Since(began))
+		}
 		if err == nil {
 			return nil
 		}
@@ -281,6 +292,25 @@ func (c *Client) do(ctx context.Context, api string, h host, attempt attemptFunc
 			return fmt.Errorf("dingtalk %s: %w", api, err)
 		}
 	}
+}
+
+// resultCode names an attempt's outcome for metrics: a small, fixed set of
+// values per API (never a message or an id).
+func resultCode(err error) string {
+	var de *Error
+	switch {
+	case err == nil:
+		return "0"
+	case errors.As(err, &de) && de.ErrCode != 0:
+		return strconv.Itoa(de.ErrCode)
+	case errors.As(err, &de) && de.Code != "":
+		return de.Code
+	case errors.As(err, &de) && de.HTTPStatus != 0:
+		return "http_" + strconv.Itoa(de.HTTPStatus)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "transport"
 }
 
 // ipBanPause is how long calls stop after a per-IP ban (doc §5: 5 minutes).

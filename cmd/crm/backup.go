@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/dingcrm/crm/internal/app"
@@ -51,39 +52,16 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeBackup writes the archive to a temporary file next to path and
-// renames it into place, so a failed backup never leaves a partial archive
-// under the real name.
+// writeBackup writes the archive with a progress bar (see backup.WriteFile).
 func writeBackup(ctx context.Context, db *store.DB, path string, stderr io.Writer) (backup.Summary, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return backup.Summary{}, fmt.Errorf("backup: %w", err)
-	}
-	tmp := path + ".partial"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return backup.Summary{}, fmt.Errorf("backup: %w", err)
-	}
 	bar := newRowsBar(stderr, "backing up")
-	sum, err := backup.Write(ctx, db, f, backup.Options{AppVersion: app.Version, Progress: func(p backup.Progress) {
+	sum, err := backup.WriteFile(ctx, db, path, backup.Options{AppVersion: app.Version, Progress: func(p backup.Progress) {
 		bar.ChangeMax64(p.Total)
 		bar.Describe("backing up " + p.Table)
 		_ = bar.Set64(p.Done)
 	}})
 	_ = bar.Finish()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return sum, err
-	}
-	return sum, nil
+	return sum, err
 }
 
 // restoreCmd is `crm restore FILE`: load an archive into an empty database
@@ -122,6 +100,15 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Database.Driver == string(store.MySQL) {
+		// The restore sends thousands of multi-row INSERTs once each:
+		// interpolating their parameters client-side saves the prepare and
+		// close round trips of every batch.
+		if mc, err := mysql.ParseDSN(cfg.Database.DSN); err == nil {
+			mc.InterpolateParams = true
+			cfg.Database.DSN = mc.FormatDSN()
+		}
+	}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -162,9 +149,9 @@ func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 }
 
 // preMigrateBackup is the backup `crm migrate up` takes before applying
-// migrations: data_dir/backups/pre-migrate-<timestamp>.crmbak.
+// migrations: <backup.dir>/pre-migrate-<timestamp>.crmbak (data_dir/backups by default).
 func preMigrateBackup(ctx context.Context, cfg config.Config, db *store.DB, stdout, stderr io.Writer) error {
-	path := filepath.Join(cfg.DataDir, "backups", "pre-migrate-"+time.Now().UTC().Format("20060102T150405Z")+".crmbak")
+	path := filepath.Join(cfg.BackupDir(), "pre-migrate-"+time.Now().UTC().Format("20060102T150405Z")+".crmbak")
 	sum, err := writeBackup(ctx, db, path, stderr)
 	if err != nil {
 		return fmt.Errorf("pre-migrate backup failed (use --no-backup to migrate without one): %w", err)

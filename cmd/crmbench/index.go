@@ -57,16 +57,27 @@ func checkIndex(ctx context.Context, db *store.DB, sample int, w io.Writer) erro
 
 // checkOne reports false for an id with no customer (ids may have gaps).
 func checkOne(ctx context.Context, db *store.DB, id int64) (bool, error) {
-	var texts []string
-	if err := db.SelectContext(ctx, &texts, "SELECT search_text FROM customers WHERE id = ?", id); err != nil {
+	var cs []struct {
+		Text  string `db:"search_text"`
+		Owner int64  `db:"owner_id"`
+	}
+	if err := db.SelectContext(ctx, &cs, "SELECT search_text, owner_id FROM customers WHERE id = ?", id); err != nil {
 		return false, err
 	}
-	if len(texts) == 0 {
+	if len(cs) == 0 {
 		return false, nil
 	}
+	texts := []string{cs[0].Text}
 	var got []int64
 	if err := db.SelectContext(ctx, &got, "SELECT gram FROM customer_grams WHERE customer_id = ?", id); err != nil {
 		return false, err
+	}
+	var stale int
+	if err := db.GetContext(ctx, &stale, "SELECT COUNT(*) FROM customer_grams WHERE customer_id = ? AND owner_id <> ?", id, cs[0].Owner); err != nil {
+		return false, err
+	}
+	if stale > 0 {
+		return false, fmt.Errorf("customer %d: %d index rows carry another owner than %d", id, stale, cs[0].Owner)
 	}
 	want := customer.Grams(texts[0])
 	slices.Sort(got)

@@ -132,17 +132,17 @@ const gramsPerInsert = 20000
 
 // insertGrams writes the index rows of rows, computed by customer.Grams
 // exactly as the service's InsertGrams computes them. They are sorted by
-// the table's primary key (gram, customer_id) so InnoDB appends to each
+// the table's primary key (gram, owner_id, customer_id) so InnoDB appends to each
 // gram's run of pages instead of splitting pages at random.
 func insertGrams(ctx context.Context, tx *sqlx.Tx, rows []row) error {
-	var pairs [][2]int64
+	var pairs [][3]int64
 	for _, r := range rows {
 		for _, g := range customer.Grams(r.searchText) {
-			pairs = append(pairs, [2]int64{g, r.id})
+			pairs = append(pairs, [3]int64{g, r.owner.ID, r.id})
 		}
 	}
-	slices.SortFunc(pairs, func(a, b [2]int64) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	slices.SortFunc(pairs, func(a, b [3]int64) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2]))
 	})
 	for len(pairs) > 0 {
 		n := min(gramsPerInsert, len(pairs))
@@ -156,9 +156,9 @@ func insertGrams(ctx context.Context, tx *sqlx.Tx, rows []row) error {
 
 // gramInsertSQL spells the values out: they are integers we computed, and
 // a literal statement needs no placeholder parsing for 40,000 values.
-func gramInsertSQL(pairs [][2]int64) string {
-	buf := make([]byte, 0, 32*len(pairs)+64)
-	buf = append(buf, "INSERT INTO customer_grams (gram, customer_id) VALUES "...)
+func gramInsertSQL(pairs [][3]int64) string {
+	buf := make([]byte, 0, 40*len(pairs)+64)
+	buf = append(buf, "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES "...)
 	for i, p := range pairs {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -167,6 +167,8 @@ func gramInsertSQL(pairs [][2]int64) string {
 		buf = strconv.AppendInt(buf, p[0], 10)
 		buf = append(buf, ',')
 		buf = strconv.AppendInt(buf, p[1], 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, p[2], 10)
 		buf = append(buf, ')')
 	}
 	return string(buf)

@@ -22,6 +22,11 @@ Commands:
   search       keyword search through the service vs LIKE scans, and the
                filtered list, p50/p95 for a salesperson and the admin
                flags: --dsn DSN --runs N --warmup N --budget D --sales-user ID --target X
+  seed-sales   add sales records to a seeded database (each for an existing
+               customer, by its owner)   flags: --dsn DSN --sales N --workers N
+  backup       crm backup and crm restore against mysqldump and a mysql load
+               of the same database in the same run: time and peak memory
+               flags: --dsn DSN --keep
   check-index  compare a sample of the stored search index with what the
                application computes (seed runs it; useful after a migration)
                flags: --dsn DSN --sample N
@@ -33,6 +38,8 @@ Reproduce docs/benchmarks.md:
   go run ./cmd/crmbench seed   --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --customers 1000000
   go run ./cmd/crmbench search --dsn 'root@tcp(127.0.0.1:3306)/crm_bench'
   go run ./cmd/crmbench idle-rss
+  go run ./cmd/crmbench seed-sales --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --sales 1000000
+  go run ./cmd/crmbench backup --dsn 'root@tcp(127.0.0.1:3306)/crm_bench'
 `
 
 func main() {
@@ -58,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return searchCmd(ctx, rest, stdout, stderr)
 	case "idle-rss":
 		return idleRSSCmd(ctx, rest, stdout, stderr)
+	case "seed-sales":
+		return seedSalesCmd(ctx, rest, stdout, stderr)
+	case "backup":
+		return backupBenchCmd(ctx, rest, stdout, stderr)
 	case "check-index":
 		return checkIndexCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

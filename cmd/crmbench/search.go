@@ -63,8 +63,9 @@ func searchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	// The same connection settings as the server: no client-side
-	// interpolation, so each query is prepared as in production.
+	// The same connection settings as the server (store.Open: arguments
+	// interpolated by the driver, one round trip per query), for the
+	// service and the scans alike.
 	db, err := openMySQL(ctx, o.dsn, false)
 	if err != nil {
 		return err

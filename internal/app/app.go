@@ -13,9 +13,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
@@ -31,6 +30,7 @@ import (
 	"github.com/dingcrm/crm/internal/jobs"
 	"github.com/dingcrm/crm/internal/kv"
 	"github.com/dingcrm/crm/internal/login"
+	"github.com/dingcrm/crm/internal/metrics"
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/pool"
@@ -42,6 +42,7 @@ import (
 	"github.com/dingcrm/crm/internal/settings"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/summary"
+	"github.com/dingcrm/crm/internal/system"
 	"github.com/dingcrm/crm/internal/user"
 	"github.com/dingcrm/crm/internal/web"
 	webfiles "github.com/dingcrm/crm/web"
@@ -77,7 +78,24 @@ type App struct {
 	// dispatch-reminders, check-send-results and morning-digest jobs).
 	Reminders *reminder.Service
 	Outbox    *outbox.Dispatcher
-	started   time.Time
+	// System is 系统维护: backups (the "backup" job) and log retention
+	// (the "log-retention" job).
+	System *system.Service
+	// Indexer writes the search index of customers imported in bulk.
+	Indexer *customer.Indexer
+	started time.Time
+
+	shutdownMu    sync.Mutex
+	shutdownHooks []func(context.Context) error
+}
+
+// OnShutdown registers work to finish when the server stops (running jobs,
+// queued deliveries). Serve calls the hooks after the HTTP server has
+// drained, in registration order, with the remaining shutdown time.
+func (a *App) OnShutdown(fn func(context.Context) error) {
+	a.shutdownMu.Lock()
+	defer a.shutdownMu.Unlock()
+	a.shutdownHooks = append(a.shutdownHooks, fn)
 }
 
 // Settings is the company settings service (quiet hours, time zone, lists).
@@ -201,6 +219,12 @@ func (a *App) wire() error {
 		Sales: sales, Reminders: botReminders{svc: a.Reminders}, Replier: a.DingTalk, AppSecret: a.robotSecret(),
 		WebhookAllowed: a.robotWebhookAllowed, Messages: msgs, Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), PublicURL: a.cfg.DingTalk.PublicURL, Log: a.log})
+	metrics.RegisterDB(a.DB.DB.DB)
+	a.System = system.NewService(a.DB, a.KV, a.log, system.Options{Dir: a.cfg.BackupDir(),
+		DefaultKeep: a.cfg.Backup.Keep, AppVersion: Version, Started: a.started})
+	a.OnShutdown(a.System.Wait)
+	a.Indexer = customer.StartIndexer(customer.NewStore(a.DB), a.log)
+	exports.SetIndexer(a.Indexer.Kick)
 	a.Web, err = web.New(web.Deps{
 		Log: a.log, Messages: msgs, KV: a.KV, Sessions: sessions, Loader: loader,
 		Login:     login.NewService(a.DB, sessions, loader, a.DingTalk, a.KV),
@@ -220,9 +244,11 @@ func (a *App) wire() error {
 		Settings:  company,
 		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
 		Jobs: a.Jobs, Robots: robots, Bot: a.Bot,
-		Health: a.health, WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
+		WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,
 		Location: a.cfg.Location(), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, SecureCookie: a.cfg.Session.Secure,
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
+		Ready: web.ReadyChecks{DB: a.DB.PingContext}, System: a.System,
+		MaxBackupUpload: a.cfg.Backup.MaxUploadBytes, MetricsToken: a.cfg.Metrics.Token,
 	})
 	return err
 }
@@ -232,22 +258,6 @@ func (a *App) webFiles() (fs.FS, error) {
 		return os.DirFS(a.cfg.HTTP.WebDir), nil
 	}
 	return webfiles.Files, nil
-}
-
-// health reports the database and kv state for /healthz. Redis being down
-// degrades (sessions fall back to the database) but does not fail health.
-func (a *App) health(c *gin.Context) (map[string]string, bool) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	out := map[string]string{"database": "ok", "kv": "ok"}
-	ok := true
-	if err := a.DB.PingContext(ctx); err != nil {
-		out["database"], ok = "unavailable", false
-	}
-	if err := a.KV.Ping(ctx); err != nil {
-		out["kv"] = "degraded"
-	}
-	return out, ok
 }
 
 // Handler is the HTTP handler (for tests and embedding).
@@ -275,11 +285,26 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Stop accepting, let requests in flight finish, then let background
+	// work (jobs, an admin's backup) finish, all within the timeout.
+	a.log.Info("shutting down: finishing requests in flight and running jobs", "timeout", a.cfg.HTTP.ShutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
 	a.stopJobs()
-	return err
+	a.shutdownMu.Lock()
+	hooks := append([]func(context.Context) error(nil), a.shutdownHooks...)
+	a.shutdownMu.Unlock()
+	for _, h := range hooks {
+		if herr := h(shutdown); herr != nil {
+			a.log.Warn("shutdown", "err", herr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("app: shutdown: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
 }
 
 // jobsGrace is how long shutdown waits for running jobs before cancelling
@@ -307,6 +332,9 @@ func (a *App) Close() {
 	}
 	if a.FakeDingTalk != nil {
 		a.FakeDingTalk.Close()
+	}
+	if a.Indexer != nil {
+		a.Indexer.Close()
 	}
 	if a.KV != nil {
 		a.KV.Close()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/dtcalls"
+	"github.com/dingcrm/crm/internal/metrics"
 	"strconv"
 
 	"github.com/dingcrm/crm/dingtalk"
@@ -39,6 +40,7 @@ func (a *App) openDingTalk() error {
 	opts.OnAlert = a.dingTalkAlert
 	opts.QPS = a.cfg.DingTalk.QPS
 	opts.Logger = a.log
+	opts.Observe = metrics.DingTalkCall
 	c, err := dingtalk.New(opts)
 	if err != nil {
 		return fmt.Errorf("app: dingtalk client: %w", err)

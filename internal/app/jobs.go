@@ -75,6 +75,19 @@ func (a *App) buildJobs(sum *summary.Service, pl *pool.Service, sessions *auth.S
 		return jobs.Result{Summary: fmt.Sprintf("%d expired sessions, %d old job runs, %d old robot send marks removed", sessionsGone, runs, sends),
 			Counts: map[string]int64{"sessions": sessionsGone, "job_runs": runs, "robot_sends": sends}}, nil
 	}})
+	// 系统维护: the nightly backup (data_dir/backups, keeping the newest N)
+	// and the operation/login-log retention, in batches.
+	r.Add(jobs.Job{Name: "backup", Schedule: "0 4 * * *", Timeout: 4 * time.Hour,
+		Run: summaryOnly(func(ctx context.Context, _ time.Time) (string, error) { return a.System.RunBackup(ctx) })})
+	r.Add(jobs.Job{Name: "log-retention", Schedule: "45 3 * * *", Timeout: time.Hour,
+		Run: func(ctx context.Context, now time.Time) (jobs.Result, error) {
+			c, err := a.System.CleanupLogs(ctx, now)
+			if err != nil {
+				return jobs.Result{}, err
+			}
+			return jobs.Result{Summary: fmt.Sprintf("deleted %d operation-log and %d login-log entries", c.OperationDeleted, c.LoginDeleted),
+				Counts: map[string]int64{"operation_log": c.OperationDeleted, "login_log": c.LoginDeleted}}, nil
+		}})
 	return r
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/dingcrm/crm/internal/metrics"
 	"github.com/dingcrm/crm/internal/outbox"
 	"github.com/dingcrm/crm/internal/reminder"
+	"github.com/dingcrm/crm/internal/store"
 )
 
 // wireOutbox builds the reminders and the notification dispatcher. Without
@@ -20,6 +22,15 @@ func (a *App) wireOutbox() {
 		o.DingTalk, o.Usage = a.DingTalk, a.DingTalk.Usage
 	}
 	a.Outbox = outbox.NewDispatcher(o)
+	metrics.SetOutbox(func() (int64, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, age, err := outbox.Backlog(ctx, a.DB, store.Now())
+		if err != nil {
+			a.log.Warn("metrics: outbox backlog", "err", err)
+		}
+		return n, age
+	})
 }
 
 // quietHours is the company's quiet hours; if the settings cannot be read it

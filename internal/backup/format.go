@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FormatVersion is the archive layout this binary writes and reads.
@@ -123,6 +124,9 @@ func appendValue(b []byte, k Kind, v any) ([]byte, error) {
 		return append(b, "null"...), nil
 	}
 	if bs, ok := v.([]byte); ok && k != KindBytes {
+		if k == KindInt {
+			return appendInt(b, bs)
+		}
 		v = string(bs)
 	}
 	switch k {
@@ -190,9 +194,62 @@ func appendValue(b []byte, k Kind, v any) ([]byte, error) {
 	return nil, fmt.Errorf("unexpected %T in a %s column", v, k)
 }
 
+// appendString appends s exactly as json.Marshal encodes it (the format's
+// canonical form), without json.Marshal's allocations for the common case:
+// printable text with nothing to escape is copied between quotes.
 func appendString(b []byte, s string) []byte {
+	if plainJSON(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	enc, _ := json.Marshal(s) // a string always marshals
 	return append(b, enc...)
+}
+
+// plainJSON reports whether json.Marshal would write s unchanged between
+// quotes: no control characters, quotes, backslashes or the HTML
+// characters it escapes, valid UTF-8, and no U+2028/U+2029.
+func plainJSON(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	if ascii {
+		return true
+	}
+	return utf8.ValidString(s) && !strings.Contains(s, "\u2028") && !strings.Contains(s, "\u2029")
+}
+
+// appendInt appends an integer column's value given as decimal text (what
+// MySQL's text protocol returns) when it is already canonical, else
+// parses and rewrites it.
+func appendInt(b []byte, x []byte) ([]byte, error) {
+	digits := x
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	canonical := len(digits) > 0 && len(digits) < 19 && (digits[0] != '0' || len(digits) == 1) &&
+		!(len(x) == 2 && x[0] == '-' && x[1] == '0')
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			canonical = false
+			break
+		}
+	}
+	if canonical {
+		return append(b, x...), nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(x)), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("integer column holds %q", x)
+	}
+	return strconv.AppendInt(b, n, 10), nil
 }
 
 // storedTimeLayouts are the text forms a time can have in SQLite.

@@ -49,7 +49,7 @@ type RestoreOptions struct {
 // 32766, MySQL 65535); maxBatch bounds its rows.
 const (
 	maxParams = 30000
-	maxBatch  = 500
+	maxBatch  = 2000
 )
 
 // Restore loads an archive into db, which must be empty (no tables, or
@@ -99,6 +99,28 @@ func Restore(ctx context.Context, db *store.DB, r io.Reader, o RestoreOptions) (
 	})
 	sum.Tables, sum.Rows = l.tables, l.rows
 	return sum, err
+}
+
+// Verify reads a whole archive and checks what a restore would: the
+// header, every row's encoding, each table's row count and checksum, and
+// the whole-archive checksum. It writes nothing. An uploaded archive is
+// verified before it is kept.
+func Verify(ctx context.Context, r io.Reader, progress func(Progress)) (Header, Summary, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return Header{}, Summary{}, fmt.Errorf("backup: not a crm backup archive: %w", err)
+	}
+	ar := &archiveReader{br: bufio.NewReaderSize(zr, 64<<10), whole: sha256.New()}
+	var hdr Header
+	if err := ar.next(&hdr); err != nil || hdr.Type != "header" {
+		return hdr, Summary{}, errors.New("backup: not a crm backup archive (no header)")
+	}
+	if hdr.Format != FormatVersion {
+		return hdr, Summary{}, fmt.Errorf("backup: archive format %d, this binary reads %d", hdr.Format, FormatVersion)
+	}
+	l := &loader{verify: true, ar: ar, progress: progress}
+	err = l.loadAll(ctx, nil)
+	return hdr, Summary{SchemaVersion: hdr.SchemaVersion, Dialect: hdr.Dialect, Tables: l.tables, Rows: l.rows}, err
 }
 
 // prepareTarget refuses a non-empty target (unless force) and an archive
@@ -267,6 +289,8 @@ func (a *archiveReader) next(v any) error {
 }
 
 type loader struct {
+	// verify reads and checks the archive without writing anywhere.
+	verify   bool
 	db       *store.DB
 	byName   map[string]tableInfo
 	ar       *archiveReader
@@ -310,6 +334,14 @@ func (l *loader) loadAll(ctx context.Context, x sqlx.ExtContext) error {
 			if tr.Tables != l.tables || tr.Rows != l.rows {
 				return &ChecksumError{What: fmt.Sprintf("trailer says %d tables and %d rows, read %d and %d", tr.Tables, tr.Rows, l.tables, l.rows)}
 			}
+			// Read to the end: nothing may follow the trailer, and only
+			// there does gzip check its own CRC and length, which catches a
+			// file cut inside the gzip footer.
+			if n, err := io.Copy(io.Discard, l.ar.br); err != nil {
+				return &ChecksumError{What: "archive truncated or damaged after the trailer: " + err.Error()}
+			} else if n > 0 {
+				return &ChecksumError{What: "data after the trailer"}
+			}
 			return nil
 		default:
 			return &ChecksumError{What: fmt.Sprintf("unexpected %q line", kind.Type)}
@@ -319,7 +351,7 @@ func (l *loader) loadAll(ctx context.Context, x sqlx.ExtContext) error {
 
 func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) error {
 	target, ok := l.byName[t.Name]
-	if !ok {
+	if !ok && !l.verify {
 		return fmt.Errorf("backup: table %s of the archive does not exist in the target", t.Name)
 	}
 	have := map[string]bool{}
@@ -328,7 +360,7 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 	}
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		if !have[c.Name] {
+		if !have[c.Name] && !l.verify {
 			return fmt.Errorf("backup: column %s.%s of the archive does not exist in the target", t.Name, c.Name)
 		}
 		cols[i] = quote(c.Name)
@@ -341,15 +373,51 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 	tuple := "(" + store.Placeholders(max(len(cols), 1)) + ")"
 	args := make([]any, 0, batch*len(cols))
 	pending := 0
+	// One INSERT is in flight while the next batch is read and decoded, so
+	// the client's work overlaps the server's. inflight carries its result;
+	// every path out of here waits for it, so nothing runs on the
+	// transaction after this returns.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	defer wait()
+	fullQ := ""
 	flush := func() error {
+		if l.verify {
+			args, pending = args[:0], 0
+			return nil
+		}
 		if pending == 0 {
 			return nil
 		}
-		q := prefix + strings.TrimSuffix(strings.Repeat(tuple+", ", pending), ", ")
-		if _, err := x.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("backup: table %s: insert: %w", t.Name, err)
+		if err := wait(); err != nil {
+			return err
 		}
-		args, pending = args[:0], 0
+		var q string
+		if pending == batch && fullQ != "" {
+			q = fullQ
+		} else {
+			q = prefix + strings.TrimSuffix(strings.Repeat(tuple+", ", pending), ", ")
+			if pending == batch {
+				fullQ = q
+			}
+		}
+		ch := make(chan error, 1)
+		go func(a []any) {
+			_, err := x.ExecContext(ctx, q, a...)
+			if err != nil {
+				err = fmt.Errorf("backup: table %s: insert: %w", t.Name, err)
+			}
+			ch <- err
+		}(args)
+		inflight = ch
+		args, pending = make([]any, 0, batch*len(cols)), 0
 		return nil
 	}
 	h := sha256.New()
@@ -372,6 +440,9 @@ func (l *loader) loadTable(ctx context.Context, x sqlx.ExtContext, t tableLine) 
 				return &ChecksumError{Table: t.Name, What: fmt.Sprintf("%d rows read, %d expected", n, end.Rows)}
 			}
 			if err := flush(); err != nil {
+				return err
+			}
+			if err := wait(); err != nil {
 				return err
 			}
 			if l.progress != nil {

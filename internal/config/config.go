@@ -26,6 +26,25 @@ type Config struct {
 	Session  Session  `yaml:"session"`
 	DingTalk DingTalk `yaml:"dingtalk"`
 	Log      Log      `yaml:"log"`
+	Backup   Backup   `yaml:"backup"`
+	Metrics  Metrics  `yaml:"metrics"`
+}
+
+// Backup is where the scheduled backups go and how many are kept.
+type Backup struct {
+	// Dir holds the archives; empty means data_dir/backups.
+	Dir string `yaml:"dir"`
+	// Keep is how many scheduled backups are kept (the newest); an admin's
+	// setting in the web app (系统维护) beats it.
+	Keep int `yaml:"keep"`
+	// MaxUploadBytes caps an archive uploaded in the web app.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+}
+
+// Metrics guards GET /metrics: it answers loopback callers that came through
+// no proxy, and anyone presenting Token as a bearer token.
+type Metrics struct {
+	Token string `yaml:"token" mask:"true"`
 }
 
 // HTTP is the listener.
@@ -38,6 +57,9 @@ type HTTP struct {
 	WebDir string `yaml:"web_dir"`
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ShutdownTimeout is how long a stopping server waits for requests in
+	// flight and running jobs to finish.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
 // Database selects the engine.
@@ -104,7 +126,7 @@ type Log struct {
 // no Redis, a simulated DingTalk organization.
 func Default() Config {
 	return Config{
-		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
+		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, ShutdownTimeout: 30 * time.Second},
 		DataDir:  "data",
 		Database: Database{Driver: "sqlite"},
 		Redis:    Redis{Prefix: "crm:"},
@@ -113,6 +135,7 @@ func Default() Config {
 		Session:  Session{TTL: 7 * 24 * time.Hour},
 		DingTalk: DingTalk{Mode: "simulated", Transport: "http", QPS: 15, LeaverCustomers: "manager"},
 		Log:      Log{Level: "info", Format: "text"},
+		Backup:   Backup{Keep: 7, MaxUploadBytes: 64 << 20},
 	}
 }
 
@@ -139,6 +162,14 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 
 // SQLitePath is where the embedded database lives.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "crm.db") }
+
+// BackupDir is where backups are written and listed.
+func (c Config) BackupDir() string {
+	if c.Backup.Dir != "" {
+		return c.Backup.Dir
+	}
+	return filepath.Join(c.DataDir, "backups")
+}
 
 // Simulated reports whether DingTalk is the built-in fake organization.
 func (c Config) Simulated() bool { return c.DingTalk.Mode == "simulated" }
@@ -210,6 +241,15 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log.level (CRM_LOG_LEVEL)", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.HTTP.ShutdownTimeout < time.Second {
+		bad("http.shutdown_timeout (CRM_HTTP_SHUTDOWN_TIMEOUT)", "must be at least 1s, got %s", c.HTTP.ShutdownTimeout)
+	}
+	if c.Backup.Keep < 1 || c.Backup.Keep > 1000 {
+		bad("backup.keep (CRM_BACKUP_KEEP)", "must be between 1 and 1000, got %d", c.Backup.Keep)
+	}
+	if c.Backup.MaxUploadBytes < 1<<20 {
+		bad("backup.max_upload_bytes (CRM_BACKUP_MAX_UPLOAD_BYTES)", "must be at least 1048576, got %d", c.Backup.MaxUploadBytes)
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format (CRM_LOG_FORMAT)", "must be text or json, got %q", c.Log.Format)

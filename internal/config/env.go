@@ -83,6 +83,25 @@ var envVars = []envVar{
 	{"CRM_DINGTALK_OAPI_BASE_URL", str(func(c *Config) *string { return &c.DingTalk.OAPIBaseURL })},
 	{"CRM_DINGTALK_API_BASE_URL", str(func(c *Config) *string { return &c.DingTalk.APIBaseURL })},
 	{"CRM_DINGTALK_LOGIN_BASE_URL", str(func(c *Config) *string { return &c.DingTalk.LoginBaseURL })},
+	{"CRM_HTTP_SHUTDOWN_TIMEOUT", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("want a duration like 30s, got %q", v)
+		}
+		c.HTTP.ShutdownTimeout = d
+		return nil
+	}},
+	{"CRM_BACKUP_DIR", str(func(c *Config) *string { return &c.Backup.Dir })},
+	{"CRM_BACKUP_KEEP", integer(func(c *Config) *int { return &c.Backup.Keep })},
+	{"CRM_BACKUP_MAX_UPLOAD_BYTES", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("want a whole number of bytes, got %q", v)
+		}
+		c.Backup.MaxUploadBytes = n
+		return nil
+	}},
+	{"CRM_METRICS_TOKEN", str(func(c *Config) *string { return &c.Metrics.Token })},
 	{"CRM_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level })},
 	{"CRM_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
 }

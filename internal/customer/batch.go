@@ -41,11 +41,12 @@ func ValidateWith(a *auth.Actor, in Input, lists Lists) (*Customer, error) {
 // entry's changes are audit.Diff(nil, c.AuditFields()).
 func (c *Customer) AuditFields() map[string]any { return c.auditFields() }
 
-// InsertBatch writes new customers and their search index inside tx and
-// sets each one's ID. extra, when not nil, holds each customer's extra
-// searchable fields (its contacts' names and phones, as Reindex takes
-// them). The rows go in one multi-row INSERT and the index rows of the
-// whole batch in a few more, sorted by the index's primary key.
+// InsertBatch writes new customers inside tx and sets each one's ID.
+// extra, when not nil, holds each customer's extra searchable fields (its
+// contacts' names and phones, as Reindex takes them). The rows go in one
+// multi-row INSERT; their search index rows are not written here: the
+// customers go on the index queue (search finds them meanwhile by their
+// search_text) and IndexPending writes their rows after the import.
 func (s *Store) InsertBatch(ctx context.Context, tx *sqlx.Tx, cs []*Customer, extra [][]string) error {
 	if len(cs) == 0 {
 		return nil
@@ -53,18 +54,17 @@ func (s *Store) InsertBatch(ctx context.Context, tx *sqlx.Tx, cs []*Customer, ex
 	if err := s.insertRows(ctx, tx, cs); err != nil {
 		return err
 	}
-	texts := make([]string, len(cs))
+	ids := make([]int64, len(cs))
 	for i, c := range cs {
 		c.Version = 1
-		texts[i] = searchText(c)
+		ids[i] = c.ID
 		if extra != nil && len(extra[i]) > 0 {
-			var err error
-			if texts[i], err = s.setExtra(ctx, tx, c, extra[i]); err != nil {
+			if _, err := s.setExtra(ctx, tx, c, extra[i]); err != nil {
 				return err
 			}
 		}
 	}
-	return insertGramsBatch(ctx, tx, cs, texts)
+	return enqueue(ctx, tx, ids)
 }
 
 // insertRows writes cs in one multi-row INSERT and sets their IDs. The IDs
@@ -172,39 +172,48 @@ func (s *Store) setExtra(ctx context.Context, tx *sqlx.Tx, c *Customer, extra []
 // gramsPerInsert bounds one index INSERT to a few hundred kilobytes.
 const gramsPerInsert = 10000
 
+// insertGramsBatch writes the index rows of cs, whose search texts are texts.
 func insertGramsBatch(ctx context.Context, tx sqlx.ExecerContext, cs []*Customer, texts []string) error {
-	var pairs [][2]int64
+	var triples [][3]int64
 	for i, c := range cs {
 		for _, g := range textGrams(texts[i]) {
-			pairs = append(pairs, [2]int64{g, c.ID})
+			triples = append(triples, [3]int64{g, c.OwnerID, c.ID})
 		}
 	}
-	slices.SortFunc(pairs, func(a, b [2]int64) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	return insertGramRows(ctx, tx, triples)
+}
+
+// insertGramRows writes index rows (gram, owner, customer) sorted by the
+// index's primary key, gramsPerInsert per statement.
+func insertGramRows(ctx context.Context, tx sqlx.ExecerContext, triples [][3]int64) error {
+	slices.SortFunc(triples, func(a, b [3]int64) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2]))
 	})
-	for len(pairs) > 0 {
-		n := min(gramsPerInsert, len(pairs))
-		if _, err := tx.ExecContext(ctx, gramValuesSQL(pairs[:n])); err != nil {
+	for len(triples) > 0 {
+		n := min(gramsPerInsert, len(triples))
+		if _, err := tx.ExecContext(ctx, gramValuesSQL(triples[:n])); err != nil {
 			return fmt.Errorf("customer: index batch: %w", err)
 		}
-		pairs = pairs[n:]
+		triples = triples[n:]
 	}
 	return nil
 }
 
 // gramValuesSQL spells the values out: they are integers computed here, and
 // a literal statement needs no placeholder parsing for thousands of values.
-func gramValuesSQL(pairs [][2]int64) string {
-	buf := make([]byte, 0, 32*len(pairs)+64)
-	buf = append(buf, "INSERT INTO customer_grams (gram, customer_id) VALUES "...)
-	for i, p := range pairs {
+func gramValuesSQL(triples [][3]int64) string {
+	buf := make([]byte, 0, 40*len(triples)+64)
+	buf = append(buf, "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES "...)
+	for i, t := range triples {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '(')
-		buf = strconv.AppendInt(buf, p[0], 10)
+		buf = strconv.AppendInt(buf, t[0], 10)
 		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, p[1], 10)
+		buf = strconv.AppendInt(buf, t[1], 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, t[2], 10)
 		buf = append(buf, ')')
 	}
 	return string(buf)

@@ -14,8 +14,9 @@ import (
 	"github.com/dingcrm/crm/internal/store/storetest"
 )
 
-// TestInsertBatch: a batch gets the IDs of its own rows, its search index
-// (with the extra fields), and duplicate keys; and the one-by-one path the
+// TestInsertBatch: a batch gets the IDs of its own rows, is searchable
+// while queued for the index and after IndexPending has written its index
+// (with the extra fields), and has duplicate keys; and the one-by-one path the
 // batch falls back to when the IDs are not its rows works as well.
 func TestInsertBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -56,12 +57,31 @@ func TestInsertBatch(t *testing.T) {
 				t.Fatalf("customer %d: %+v %v, want %s", c.ID, got, err, c.Name)
 			}
 		}
-		for q, want := range map[string]int64{"韩梅梅": cs[2].ID, "13811112222": cs[2].ID, "批量14": cs[4].ID} {
-			items, _, err := st.List(ctx, a, Filter{Q: q, Sort: "-updated_at", Page: 1, PageSize: 20}, false)
-			if err != nil || len(items) != 1 || items[0].ID != want {
-				t.Errorf("search %q: %+v %v", q, items, err)
+		search := func(when string) {
+			for q, want := range map[string]int64{"韩梅梅": cs[2].ID, "13811112222": cs[2].ID, "批量14": cs[4].ID} {
+				for _, owner := range []int64{0, a.UserID} { // the company's index, and one owner's
+					items, total, err := st.List(ctx, a, Filter{Q: q, OwnerID: owner, Sort: "-updated_at", Page: 1, PageSize: 20}, false)
+					if err != nil || len(items) != 1 || items[0].ID != want || total != 1 {
+						t.Errorf("%s: search %q (owner %d): %+v %d %v", when, q, owner, items, total, err)
+					}
+				}
 			}
 		}
+		// Queued for the index, the batch is found by its search text.
+		if n, err := st.QueueLength(ctx); err != nil || n != 5 {
+			t.Fatalf("queued: %d %v, want 5", n, err)
+		}
+		search("queued")
+		if n, err := st.IndexPending(ctx); err != nil || n != 5 {
+			t.Fatalf("indexed %d %v, want 5", n, err)
+		}
+		if n, err := st.QueueLength(ctx); err != nil || n != 0 {
+			t.Fatalf("queue after indexing: %d %v", n, err)
+		}
+		if err := st.CheckIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+		search("indexed")
 		dups, err := st.DuplicatesAmong(ctx, db, []string{PhoneKey(cs[1].Phone)}, []string{NameKey(cs[3].Name, cs[3].Company)})
 		if err != nil || len(dups) != 2 || dups[0].ID != cs[1].ID || dups[1].ID != cs[3].ID {
 			t.Errorf("duplicates among the batch's keys: %+v %v", dups, err)

@@ -159,6 +159,9 @@ func TestMerge(t *testing.T) {
 				t.Errorf("merge entry on %d: %s", c.id, changes)
 			}
 		}
+		if err := customer.NewStore(db).CheckIndex(f.ctx); err != nil {
+			t.Errorf("after the merge: %v", err)
+		}
 	})
 }
 

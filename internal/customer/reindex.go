@@ -38,8 +38,9 @@ func (s *Store) rebuild(ctx context.Context, tx *sqlx.Tx, id int64) error {
 		Company string `db:"company"`
 		Phone   string `db:"phone"`
 		Extra   string `db:"search_extra"`
+		OwnerID int64  `db:"owner_id"`
 	}
-	err := tx.GetContext(ctx, &r, "SELECT name, company, phone, search_extra FROM customers WHERE id = ?", id)
+	err := tx.GetContext(ctx, &r, "SELECT name, company, phone, search_extra, owner_id FROM customers WHERE id = ?", id)
 	if store.IsNoRows(err) {
 		return ErrNotFound
 	}
@@ -53,7 +54,7 @@ func (s *Store) rebuild(ctx context.Context, tx *sqlx.Tx, id int64) error {
 	if _, err := tx.ExecContext(ctx, "UPDATE customers SET search_text = ? WHERE id = ?", text, id); err != nil {
 		return fmt.Errorf("customer: set search text %d: %w", id, err)
 	}
-	return s.writeGrams(ctx, tx, id, text, true)
+	return s.writeGrams(ctx, tx, id, r.OwnerID, text, true)
 }
 
 // extraText is the stored form of the extra fields: each lower-cased, without

@@ -188,3 +188,62 @@ func TestAssignRestartsOwnerSince(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnerChangeKeepsIndex: the search index carries the owner, and a
+// salesperson's search reads only their own index rows; an edit that only
+// moves the customer, and one that also renames it, both keep it true.
+func TestOwnerChangeKeepsIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seed.EnsureRoles(ctx, db)
+		seed.SimulatedOrg(ctx, db)
+		loader := auth.NewLoader(db)
+		load := func(userid string) *auth.Actor {
+			var id int64
+			db.Get(&id, "SELECT id FROM users WHERE userid = ?", userid)
+			a, err := loader.Load(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		mgr, s1, s2 := load("sim_mgr1"), load("sim_s1"), load("sim_s2")
+		st := customer.NewStore(db)
+		svc := customer.NewService(db, st, loader, audit.NewService(db))
+		found := func(a *auth.Actor, q string) int {
+			_, n, err := svc.List(ctx, a, customer.Filter{Q: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		name := "索引归属测试"
+		c, err := svc.Create(ctx, mgr, customer.Input{Name: &name, OwnerID: &s1.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found(s1, "归属") != 1 || found(s2, "归属") != 0 || found(mgr, "归属") != 1 {
+			t.Fatal("search before the move")
+		}
+		v := c.Version
+		if c, err = svc.Update(ctx, mgr, c.ID, customer.Input{OwnerID: &s2.UserID, Version: &v}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CheckIndex(ctx); err != nil {
+			t.Fatalf("after a move: %v", err)
+		}
+		if found(s1, "归属") != 0 || found(s2, "归属") != 1 || found(mgr, "归属") != 1 {
+			t.Fatal("search after the move")
+		}
+		renamed, v := "改名归属测试", c.Version
+		if _, err = svc.Update(ctx, mgr, c.ID, customer.Input{Name: &renamed, OwnerID: &s1.UserID, Version: &v}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CheckIndex(ctx); err != nil {
+			t.Fatalf("after a move with a new name: %v", err)
+		}
+		if found(s1, "改名") != 1 || found(s2, "改名") != 0 {
+			t.Fatal("search after the move with a new name")
+		}
+	})
+}

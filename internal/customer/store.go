@@ -3,6 +3,8 @@ package customer
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,22 +23,33 @@ type Store struct {
 // NewStore returns the customer store.
 func NewStore(db *store.DB) *Store { return &Store{db: db} }
 
-const selectCols = `SELECT c.id, c.name, c.phone, c.company, c.address, c.industry, c.source, c.level,
+const selectCols = `SELECT ` + customerCols + ` FROM customers c ` + nameJoins
+
+// customerCols are the columns of a Customer; nameJoins bring the names of
+// its owner, department, creator and deleter.
+const (
+	customerCols = `c.id, c.name, c.phone, c.company, c.address, c.industry, c.source, c.level,
 	c.status, c.tags, c.note, c.owner_id, COALESCE(o.name, '') AS owner_name, c.department_id,
 	COALESCE(d.name, '') AS department_name, c.next_follow_at, c.last_follow_at, c.created_by,
 	COALESCE(cb.name, '') AS created_by_name, c.created_at, c.updated_at, c.version, c.deleted_at,
-	du.name AS deleted_by_name
-	FROM customers c
-	LEFT JOIN users o ON o.id = c.owner_id
+	du.name AS deleted_by_name`
+	nameJoins = `LEFT JOIN users o ON o.id = c.owner_id
 	LEFT JOIN departments d ON d.id = c.department_id
 	LEFT JOIN users cb ON cb.id = c.created_by
 	LEFT JOIN users du ON du.id = c.deleted_by`
+)
 
-// query is a WHERE clause under construction.
+// query is a WHERE clause under construction. A keyword search adds the
+// candidate customers (cand, with its own arguments candArgs): the
+// customer IDs the search index yields, read before any customer row.
 type query struct {
-	joins []string
-	where []string
-	args  []any
+	joins    []string
+	where    []string
+	args     []any
+	cand     string
+	candArgs []any
+	// byOwner: the candidates are one owner's (few), see searchByIDs.
+	byOwner bool
 }
 
 func (q *query) add(cond string, args ...any) {
@@ -67,10 +80,11 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 		q.add("c.owner_id > 0") // pool customers only through the explicit Pool filter
 	}
 	if nq := NormalizeQuery(f.Q); nq != "" {
-		grams := queryGrams(nq)
-		for i, g := range grams {
-			alias := fmt.Sprintf("g%d", i)
-			q.joins = append(q.joins, fmt.Sprintf("JOIN customer_grams %s ON %s.customer_id = c.id AND %s.gram = %d", alias, alias, alias, g))
+		// A query of one character has no gram: its search is a scan.
+		if grams := queryGrams(nq); len(grams) > 0 {
+			owner, ok := gramOwner(a, f, deleted)
+			q.cand, q.candArgs = candidates(grams, owner, ok)
+			q.byOwner = ok
 		}
 		q.add("INSTR(c.search_text, ?) > 0", nq)
 		if allDigits([]rune(nq)) && !searchesPhones(a) {
@@ -118,28 +132,143 @@ func orderBy(sort string) string {
 	return " ORDER BY " + SortFields[strings.TrimPrefix(sort, "-")] + " " + dir + ", c.id " + dir
 }
 
+// from is the FROM clause of q: the customers, or for a keyword search the
+// index's candidates first and then their customer rows (the join order is
+// forced: the candidates are few, and reading a customer row before all
+// grams have been probed is what made broad searches slow).
+func (s *Store) from(q *query) string {
+	if q.cand == "" {
+		return "customers c"
+	}
+	join := "STRAIGHT_JOIN"
+	if s.db.Dialect == store.SQLite {
+		join = "CROSS JOIN"
+	}
+	return "(" + q.cand + ") m " + join + " customers c ON c.id = m.customer_id"
+}
+
+// allArgs are q's arguments in the order of its SQL.
+func (q *query) allArgs() []any { return append(slices.Clone(q.candArgs), q.args...) }
+
 // List returns one page and the total count.
 func (s *Store) List(ctx context.Context, a *auth.Actor, f Filter, deleted bool) ([]Customer, int, error) {
 	q := build(a, f, deleted)
-	var total int
-	if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM customers c "+q.sql(), q.args...); err != nil {
-		return nil, 0, fmt.Errorf("customer: count: %w", err)
-	}
 	order := orderBy(f.Sort)
 	if deleted {
 		order = " ORDER BY c.deleted_at DESC, c.id DESC"
+	}
+	if q.byOwner {
+		return s.searchByIDs(ctx, q, f, order)
+	}
+	if q.cand != "" {
+		return s.search(ctx, q, f, order)
+	}
+	var total int
+	if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM "+s.from(q)+" "+q.sql(), q.allArgs()...); err != nil {
+		return nil, 0, fmt.Errorf("customer: count: %w", err)
 	}
 	out := []Customer{}
 	if total == 0 {
 		return out, 0, nil
 	}
 	sqlText := selectCols + " " + q.sql() + order + " LIMIT ? OFFSET ?"
-	args := append(q.args, f.PageSize, (f.Page-1)*f.PageSize)
+	args := append(q.allArgs(), f.PageSize, (f.Page-1)*f.PageSize)
 	if err := s.db.SelectContext(ctx, &out, sqlText, args...); err != nil {
 		return nil, 0, fmt.Errorf("customer: list: %w", err)
 	}
 	for i := range out {
 		out[i].decodeTags()
+	}
+	return out, total, nil
+}
+
+// maxOwnerCandidates bounds the ID list searchByIDs passes back to the
+// database; above it the search is one statement (search).
+const maxOwnerCandidates = 5000
+
+// searchByIDs answers a search limited to one owner in two short
+// statements: the candidate IDs from the index alone (a few index rows of
+// that owner, and any customers queued for the index), then the page and
+// the count from those customers' rows. Two simple statements cost the
+// database less than one that joins the index to the customers (the
+// planner's work on the large index dominates a search this small).
+func (s *Store) searchByIDs(ctx context.Context, q *query, f Filter, order string) ([]Customer, int, error) {
+	var ids []int64
+	err := s.db.SelectContext(ctx, &ids, q.cand+" LIMIT "+strconv.Itoa(maxOwnerCandidates+1), q.candArgs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("customer: search candidates: %w", err)
+	}
+	if len(ids) > maxOwnerCandidates {
+		return s.search(ctx, q, f, order)
+	}
+	out := []Customer{}
+	if len(ids) == 0 {
+		return out, 0, nil
+	}
+	in := make([]byte, 0, 12*len(ids)+16)
+	in = append(in, " AND c.id IN ("...)
+	for i, id := range ids {
+		if i > 0 {
+			in = append(in, ',')
+		}
+		in = strconv.AppendInt(in, id, 10)
+	}
+	in = append(in, ')')
+	var rows []struct {
+		Customer
+		Total int `db:"total_rows"`
+	}
+	sqlText := "SELECT " + customerCols + ", COUNT(*) OVER () AS total_rows FROM customers c " + nameJoins + " " +
+		q.sql() + string(in) + order + " LIMIT ? OFFSET ?"
+	if err := s.db.SelectContext(ctx, &rows, sqlText, append(slices.Clone(q.args), f.PageSize, (f.Page-1)*f.PageSize)...); err != nil {
+		return nil, 0, fmt.Errorf("customer: search: %w", err)
+	}
+	for _, r := range rows {
+		c := r.Customer
+		c.decodeTags()
+		out = append(out, c)
+	}
+	if len(rows) > 0 {
+		return out, rows[0].Total, nil
+	}
+	var total int
+	if f.Page > 1 {
+		if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM customers c "+q.sql()+string(in), q.args...); err != nil {
+			return nil, 0, fmt.Errorf("customer: count: %w", err)
+		}
+	}
+	return out, total, nil
+}
+
+// search answers a keyword search in one statement: the matching IDs are
+// counted (a window count) and sorted, and only the page's rows are read
+// in full. A page past the end has no row to carry the count, so the count
+// is then asked for separately.
+func (s *Store) search(ctx context.Context, q *query, f Filter, order string) ([]Customer, int, error) {
+	var rows []struct {
+		Customer
+		Total int `db:"total_rows"`
+	}
+	sqlText := "SELECT " + customerCols + ", p.total_rows FROM (SELECT c.id, COUNT(*) OVER () AS total_rows FROM " +
+		s.from(q) + " " + q.sql() + order + " LIMIT ? OFFSET ?) p JOIN customers c ON c.id = p.id " + nameJoins + order
+	args := append(q.allArgs(), f.PageSize, (f.Page-1)*f.PageSize)
+	if err := s.db.SelectContext(ctx, &rows, sqlText, args...); err != nil {
+		return nil, 0, fmt.Errorf("customer: search: %w", err)
+	}
+	out := make([]Customer, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Customer
+		out[i].decodeTags()
+	}
+	if len(rows) > 0 {
+		return out, rows[0].Total, nil
+	}
+	if f.Page <= 1 {
+		return out, 0, nil
+	}
+	var total int
+	if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM "+s.from(q)+" "+q.sql(), q.allArgs()...); err != nil {
+		return nil, 0, fmt.Errorf("customer: count: %w", err)
 	}
 	return out, total, nil
 }
@@ -184,7 +313,7 @@ func (s *Store) Insert(ctx context.Context, tx *sqlx.Tx, c *Customer) error {
 		return fmt.Errorf("customer: insert id: %w", err)
 	}
 	c.Version = 1
-	return s.writeGrams(ctx, tx, c.ID, searchText(c), false)
+	return s.writeGrams(ctx, tx, c.ID, c.OwnerID, searchText(c), false)
 }
 
 // Update writes c if its stored version is still c.Version and bumps the
@@ -212,7 +341,7 @@ func (s *Store) Update(ctx context.Context, tx *sqlx.Tx, c *Customer, reindex bo
 	if reindex {
 		return true, s.rebuild(ctx, tx, c.ID)
 	}
-	return true, nil
+	return true, SyncGramOwners(ctx, tx, []int64{c.ID})
 }
 
 // SetDeleted moves a customer into (deletedBy > 0) or out of the recycle bin.
@@ -233,29 +362,32 @@ func (s *Store) SetDeleted(ctx context.Context, tx *sqlx.Tx, id int64, deletedBy
 	return nil
 }
 
-// writeGrams replaces a customer's search-index rows in batches.
-func (s *Store) writeGrams(ctx context.Context, tx sqlx.ExecerContext, id int64, text string, replace bool) error {
+// writeGrams replaces a customer's search-index rows in batches. A
+// replacement also takes the customer off the index queue: it is indexed.
+func (s *Store) writeGrams(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, text string, replace bool) error {
 	if replace {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_grams WHERE customer_id = ?", id); err != nil {
 			return fmt.Errorf("customer: clear index %d: %w", id, err)
 		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_index_queue WHERE customer_id = ?", id); err != nil {
+			return fmt.Errorf("customer: dequeue %d: %w", id, err)
+		}
 	}
-	return InsertGrams(ctx, tx, id, text)
+	return InsertGrams(ctx, tx, id, owner, text)
 }
 
-// InsertGrams writes the index rows for one customer's search text. The
-// bulk loader of the benchmark uses it too, so both index the same way.
-func InsertGrams(ctx context.Context, tx sqlx.ExecerContext, id int64, text string) error {
+// InsertGrams writes the index rows for one customer's search text.
+func InsertGrams(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, text string) error {
 	grams := textGrams(text)
 	const batch = 200
 	for len(grams) > 0 {
 		n := min(batch, len(grams))
-		args := make([]any, 0, 2*n)
+		args := make([]any, 0, 3*n)
 		for _, g := range grams[:n] {
-			args = append(args, g, id)
+			args = append(args, g, owner, id)
 		}
-		sqlText := "INSERT INTO customer_grams (gram, customer_id) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+		sqlText := "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
 		if _, err := tx.ExecContext(ctx, sqlText, args...); err != nil {
 			return fmt.Errorf("customer: index %d: %w", id, err)
 		}

@@ -323,6 +323,15 @@ func TestImportInBackground(t *testing.T) {
 		if total != 9 || len(items) != 9 {
 			t.Fatalf("imported in the background: %d", total)
 		}
+		// Five batches, written two at a time on MySQL; without a background
+		// indexer the import wrote their search index itself.
+		st := customer.NewStore(db)
+		if n, err := st.QueueLength(context.Background()); err != nil || n != 0 {
+			t.Errorf("left on the index queue: %d %v", n, err)
+		}
+		if err := st.CheckIndex(context.Background()); err != nil {
+			t.Error(err)
+		}
 		// A job left running by a process that ended reads as interrupted.
 		_, err = db.Exec("UPDATE import_jobs SET status = 'running', updated_at = ? WHERE id = ?",
 			store.Now().Add(-10*time.Minute), j.ID)

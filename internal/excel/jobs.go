@@ -111,6 +111,16 @@ func progressJob(ctx context.Context, x sqlx.ExecerContext, j *Job) error {
 	return nil
 }
 
+// addProgress adds to a job's counts (concurrent batches each add theirs).
+func addProgress(ctx context.Context, x sqlx.ExecerContext, id int64, inserted, rejected int) error {
+	_, err := x.ExecContext(ctx, `UPDATE import_jobs SET processed = processed + ?, inserted = inserted + ?,
+		rejected = rejected + ?, updated_at = ? WHERE id = ?`, inserted+rejected, inserted, rejected, store.Now(), id)
+	if err != nil {
+		return fmt.Errorf("excel: job %d progress: %w", id, err)
+	}
+	return nil
+}
+
 // keepAlive touches a running job every heartbeat until stop is called,
 // so a job waiting for a slot or checking a large file is not mistaken for
 // one whose process ended.

@@ -61,6 +61,10 @@ type Service struct {
 	slots chan struct{}
 	// labels names the codes of the company's editable option lists.
 	labels OptionLabeler
+	// indexKick, when set, asks the background indexer to write the search
+	// index of the customers an import queued; without one the import
+	// writes it itself before it returns (customer.Store.InsertBatch).
+	indexKick func()
 }
 
 // OptionLabeler is the company's editable option lists (settings): the
@@ -86,6 +90,11 @@ func NewService(db *store.DB, msg i18n.Catalog, loc *time.Location, log *slog.Lo
 	return &Service{db: db, customers: customer.NewStore(db), contacts: contact.NewStore(db), msg: msg, loc: loc,
 		log: log, limits: DefaultLimits, slots: make(chan struct{}, 2)}
 }
+
+// SetIndexer hands the search indexing of imported customers to a
+// background indexer (customer.Indexer.Kick), so an import returns as soon
+// as its rows are written; they are searchable at once either way.
+func (s *Service) SetIndexer(kick func()) { s.indexKick = kick }
 
 // WithLimits returns a copy of s with other limits (tests and benchmarks);
 // a zero field keeps its default.

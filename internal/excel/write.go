@@ -2,6 +2,9 @@ package excel
 
 import (
 	"context"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/jmoiron/sqlx"
 
@@ -18,9 +21,13 @@ const (
 )
 
 // write inserts the valid rows in batches of BatchRows, one transaction
-// each: the customers with their search index, their contacts, one audit
-// entry per customer (so each imported customer's timeline starts with its
-// creation, marked with the import's job id) and the job's progress.
+// each: the customers (queued for the search index), their contacts, one
+// audit entry per customer (so each imported customer's timeline starts
+// with its creation, marked with the import's job id) and the job's
+// progress. On MySQL two batches are written at once, on two connections
+// (the server works on both; SQLite has one writer anyway). Batches may
+// then commit out of file order; each is still all or nothing, and the
+// job's counts are added in each batch's own transaction.
 func (s *Service) write(ctx context.Context, a *auth.Actor, j *Job, rows []*row, l Locale) error {
 	valid := make([]*row, 0, len(rows))
 	for _, r := range rows {
@@ -31,27 +38,75 @@ func (s *Service) write(ctx context.Context, a *auth.Actor, j *Job, rows []*row,
 	if err := progressJob(ctx, s.db, j); err != nil {
 		return err
 	}
+	defer s.index(ctx)
+	var batches [][]*row
 	for len(valid) > 0 {
 		n := min(s.limits.BatchRows, len(valid))
-		if err := s.writeBatch(ctx, a, j, valid[:n], l); err != nil {
-			return err
-		}
+		batches = append(batches, valid[:n])
 		valid = valid[n:]
 	}
-	return nil
+	writers := 1
+	if s.db.Dialect == store.MySQL {
+		writers = writersMySQL
+	}
+	w := &jobWriter{s: s, a: a, j: j, l: l}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writers)
+	for _, b := range batches {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return w.writeBatch(gctx, b) })
+	}
+	return g.Wait()
+}
+
+// writersMySQL is how many batches an import writes at once on MySQL.
+const writersMySQL = 2
+
+// jobWriter writes the batches of one job; mu guards the job's counts,
+// which concurrent batches add to once they have committed.
+type jobWriter struct {
+	s  *Service
+	a  *auth.Actor
+	j  *Job
+	l  Locale
+	mu sync.Mutex
+}
+
+func (w *jobWriter) count(inserted, rejected int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.j.Inserted += inserted
+	w.j.Rejected += rejected
+	w.j.Processed += inserted + rejected
+	w.j.UpdatedAt = store.Now()
+}
+
+// index gets the search index of the customers written: by the
+// background indexer when there is one, else here and now. Either way the
+// customers are searchable as soon as they are committed.
+func (s *Service) index(ctx context.Context) {
+	if s.indexKick != nil {
+		s.indexKick()
+		return
+	}
+	if _, err := s.customers.IndexPending(ctx); err != nil {
+		s.log.Error("excel: indexing imported customers failed; they stay queued", "err", err)
+	}
 }
 
 // writeBatch writes one batch in one transaction. If another person saved
 // a customer that collides with one of the batch's since the rows were
 // checked, the database refuses the batch; it is then written again row by
 // row, and the colliding rows are rejected as duplicates.
-func (s *Service) writeBatch(ctx context.Context, a *auth.Actor, j *Job, batch []*row, l Locale) error {
-	err := s.insertCommitted(ctx, a, j, batch)
+func (w *jobWriter) writeBatch(ctx context.Context, batch []*row) error {
+	err := w.insertCommitted(ctx, batch)
 	if err == nil || !store.IsUniqueViolation(err) {
 		return err
 	}
 	for _, r := range batch {
-		if err := s.writeOne(ctx, a, j, r, l); err != nil {
+		if err := w.writeOne(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -60,36 +115,43 @@ func (s *Service) writeBatch(ctx context.Context, a *auth.Actor, j *Job, batch [
 
 // writeOne writes a single row in its own transaction, rejecting it when
 // it collides with a customer saved since the check.
-func (s *Service) writeOne(ctx context.Context, a *auth.Actor, j *Job, r *row, l Locale) error {
-	err := s.insertCommitted(ctx, a, j, []*row{r})
+func (w *jobWriter) writeOne(ctx context.Context, r *row) error {
+	err := w.insertCommitted(ctx, []*row{r})
 	if err == nil || !store.IsUniqueViolation(err) {
 		return err
 	}
-	if err := s.markCRMDuplicates(ctx, a, []*row{r}, l); err != nil {
+	if err := w.s.markCRMDuplicates(ctx, w.a, []*row{r}, w.l); err != nil {
 		return err
 	}
 	if r.ok() { // the collision is gone again: report it as a duplicate anyway
-		r.reject(l.T("excel.dup_in_crm_unknown"))
+		r.reject(w.l.T("excel.dup_in_crm_unknown"))
 	}
-	j.Processed++
-	j.Rejected++
-	return progressJob(ctx, s.db, j)
+	if err := addProgress(ctx, w.s.db, w.j.ID, 0, 1); err != nil {
+		return err
+	}
+	w.count(0, 1)
+	return nil
 }
 
-// insertCommitted writes rows and the job's progress in one transaction,
-// and counts them on the job once it has committed.
-func (s *Service) insertCommitted(ctx context.Context, a *auth.Actor, j *Job, rows []*row) error {
-	next := *j
-	next.Inserted += len(rows)
-	next.Processed += len(rows)
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.insertRows(ctx, tx, a, j, rows); err != nil {
-			return err
+// insertCommitted writes rows and adds them to the job's progress in one
+// transaction, and counts them on the job once it has committed. A
+// deadlock between two concurrent batches (InnoDB rolls one back) is
+// retried.
+func (w *jobWriter) insertCommitted(ctx context.Context, rows []*row) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		err = w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := w.s.insertRows(ctx, tx, w.a, w.j, rows); err != nil {
+				return err
+			}
+			return addProgress(ctx, tx, w.j.ID, len(rows), 0)
+		})
+		if !store.IsDeadlock(err) {
+			break
 		}
-		return progressJob(ctx, tx, &next)
-	})
+	}
 	if err == nil {
-		j.Inserted, j.Processed, j.UpdatedAt = next.Inserted, next.Processed, next.UpdatedAt
+		w.count(len(rows), 0)
 	}
 	return err
 }

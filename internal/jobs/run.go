@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dingcrm/crm/internal/metrics"
 	"runtime/debug"
 	"time"
 
@@ -154,6 +155,7 @@ func (r *Registry) finish(ctx context.Context, e *entry, run *Run, release func(
 		r.log.Info("job done", "job", e.job.Name, "run", run.ID, "origin", run.Origin, "took", time.Since(start),
 			"summary", res.Summary)
 	}
+	metrics.JobRun(e.job.Name, err == nil, time.Since(start))
 	// The record is written even when the run's context was cancelled.
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()

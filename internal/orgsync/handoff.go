@@ -12,6 +12,7 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/store"
 )
@@ -244,6 +245,11 @@ func reown(ctx context.Context, tx *sqlx.Tx, table, cond string, rows []ownedRow
 			" AND id IN ("+store.Placeholders(len(ids))+")", append(args, store.Int64Args(ids)...)...)
 		if err != nil {
 			return fmt.Errorf("orgsync: hand over %s: %w", table, err)
+		}
+		if table == "customers" { // the search index carries the owner
+			if err := customer.SyncGramOwners(ctx, tx, ids); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/orgsync"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
@@ -131,6 +132,9 @@ func TestLeaverHandoff(t *testing.T) {
 				}
 				if again := f.sync(); again.Changed() {
 					t.Errorf("the next sync handed over again: %+v", again)
+				}
+				if err := customer.NewStore(db).CheckIndex(f.ctx); err != nil {
+					t.Errorf("the hand-over left the search index behind: %v", err)
 				}
 			})
 		}

@@ -95,6 +95,13 @@ func TestReleaseAndClaim(t *testing.T) {
 		wantKind(t, "list without pool.view", err, errs.KindForbidden, "")
 		_, err = f.pool.Claim(f.ctx, &noPool, c.ID)
 		wantKind(t, "claim without pool.create", err, errs.KindForbidden, "")
+		// Every claim and release rewrote the search index's owner.
+		if err := customer.NewStore(db).CheckIndex(f.ctx); err != nil {
+			t.Error(err)
+		}
+		if l, n, err := f.customers.List(f.ctx, s1, customer.Filter{Q: c.Name}); err != nil || n != 1 || l[0].ID != c.ID {
+			t.Errorf("the new owner's search: %d %v", n, err)
+		}
 	})
 }
 
@@ -223,6 +230,14 @@ func TestTransfer(t *testing.T) {
 		wantKind(t, "single out of scope", err, errs.KindNotFound, "")
 		if res, err := f.pool.TransferOne(f.ctx, mgr1, c.ID, &s2.UserID); err != nil || res.Transferred != 1 {
 			t.Fatalf("single transfer: %v %+v", err, res)
+		}
+		if err := customer.NewStore(db).CheckIndex(f.ctx); err != nil {
+			t.Errorf("transfers left the search index behind: %v", err)
+		}
+		for who, want := range map[*auth.Actor]int{s1: 0, s2: 1, s3: 0} {
+			if _, n, err := f.customers.List(f.ctx, who, customer.Filter{Q: c.Name}); err != nil || n != want {
+				t.Errorf("%s's search for the transferred customer: %d %v, want %d", who.Name, n, err, want)
+			}
 		}
 	})
 }

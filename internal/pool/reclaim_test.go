@@ -1,12 +1,14 @@
 package pool_test
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
@@ -132,6 +134,9 @@ func TestReclaim(t *testing.T) {
 		f.setRules(func(in *pool.RulesInput) { in.ReclaimEnabled = ptr(false) })
 		if warned, reclaimed := run(days(100)); len(warned)+len(reclaimed) != 0 {
 			t.Fatalf("disabled rules still ran: %v %v", warned, reclaimed)
+		}
+		if err := customer.NewStore(db).CheckIndex(context.Background()); err != nil {
+			t.Errorf("reclaims left the search index behind: %v", err)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/dingcrm/crm/internal/auth"
+	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -70,7 +71,10 @@ func fromPool(ctx context.Context, tx *sqlx.Tx, id, owner, dept int64, now time.
 		return false, fmt.Errorf("pool: take %d: %w", id, err)
 	}
 	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n != 1 {
+		return false, nil
+	}
+	return true, customer.SyncGramOwners(ctx, tx, []int64{id})
 }
 
 // toPool returns a customer of owner to the pool; false when its owner
@@ -83,7 +87,10 @@ func toPool(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, cause, 
 		return false, fmt.Errorf("pool: release %d: %w", id, err)
 	}
 	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n != 1 {
+		return false, nil
+	}
+	return true, customer.SyncGramOwners(ctx, tx, []int64{id})
 }
 
 // owned is a customer with its owner, as a transfer sees it.
@@ -162,5 +169,5 @@ func reassign(ctx context.Context, tx *sqlx.Tx, ids []int64, owner, dept int64, 
 		return 0, fmt.Errorf("pool: transfer: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	return int(n), nil
+	return int(n), customer.SyncGramOwners(ctx, tx, ids)
 }

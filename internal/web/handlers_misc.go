@@ -72,15 +72,3 @@ func (s *Server) options(c *gin.Context) {
 		"data_scopes":      list("data_scope", scopes), "retired": retired,
 	})
 }
-
-func (s *Server) healthz(c *gin.Context) {
-	body, ok := s.Health(c)
-	body["version"] = s.Version
-	if !ok {
-		body["status"] = "unavailable"
-		c.JSON(http.StatusServiceUnavailable, body)
-		return
-	}
-	body["status"] = "ok"
-	c.JSON(http.StatusOK, body)
-}

@@ -46,8 +46,11 @@ func TestHealthAndRequestID(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.Anonymous(t)
 	var h map[string]string
-	if st := c.Do("GET", "/healthz", nil, &h); st != 200 || h["database"] != "ok" {
+	if st := c.Do("GET", "/healthz", nil, &h); st != 200 || h["status"] != "ok" {
 		t.Fatalf("healthz: %d %v", st, h)
+	}
+	if st := c.Do("GET", "/readyz", nil, &h); st != 200 || h["database"] != "ok" || h["kv"] != "ok" {
+		t.Fatalf("readyz: %d %v", st, h)
 	}
 	resp := c.Raw("GET", "/healthz", nil, map[string]string{"X-Request-ID": "trace-12345678"})
 	resp.Body.Close()

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -32,6 +33,7 @@ import (
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/settings"
+	"github.com/dingcrm/crm/internal/system"
 	"github.com/dingcrm/crm/internal/user"
 )
 
@@ -58,7 +60,6 @@ type Deps struct {
 	Settings     *settings.Service
 	Reminders    *reminder.Service
 	Inbox        *outbox.Inbox
-	Health       func(*gin.Context) (map[string]string, bool)
 	WebFiles     fs.FS
 	Simulated    bool
 	Lang         string
@@ -72,6 +73,18 @@ type Deps struct {
 	Jobs         *jobs.Registry
 	Robots       *grouprobot.Service
 	Bot          *chatbot.Service // the chat bot's HTTP callback (POST /dingtalk/robot)
+
+	// Operations (系统维护, probes, metrics).
+	Ready           ReadyChecks // /readyz's checks (kv is checked through KV)
+	System          *system.Service
+	MaxBackupUpload int64  // cap of an uploaded archive
+	MetricsToken    string // bearer token that may read /metrics from anywhere
+}
+
+// ReadyChecks are /readyz's dependency checks; each must honour ctx's
+// deadline.
+type ReadyChecks struct {
+	DB func(ctx context.Context) error
 }
 
 // Server holds the handlers' dependencies.
@@ -105,7 +118,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(d.Trusted); err != nil {
 		return nil, err
 	}
-	e.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
+	e.Use(s.requestID, observe, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
 	s.routes(e)
 	s.engine = e
 	return s, nil
@@ -119,7 +132,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
 
 func (s *Server) routes(e *gin.Engine) {
-	e.GET("/healthz", s.healthz)
+	s.opsRoutes(e) // /healthz, /readyz, /metrics
 	s.dingtalkEventRoutes(e)
 	if s.Bot != nil {
 		e.POST("/dingtalk/robot", gin.WrapH(s.Bot.CallbackHandler()))
@@ -171,6 +184,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.settingsRoutes(api, in)
 	s.reminderRoutes(in) // 提醒 and the in-app inbox
 	s.jobsRoutes(in)     // scheduled jobs (定时任务) and group robots
+	s.systemRoutes(in)   // 系统维护: version, backups, retention
 
 	e.NoRoute(s.static)
 }

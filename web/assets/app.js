@@ -27,6 +27,7 @@ import { customerImportPage } from './pages/customer-import.js';
 import { dingtalkAdminPage, dingtalkIcon } from './pages/dingtalk-admin.js';
 import { settingsPage } from './pages/settings.js';
 import { jobsPage } from './pages/jobs.js';
+import { systemPage } from './pages/system.js';
 import { forgetCatalog } from './catalog.js';
 import { reportsHomePage, reportPage } from './pages/reports.js';
 import { targetsPage } from './pages/targets.js';
@@ -52,6 +53,7 @@ const NAV = [
   { id: 'jobs', href: '#/jobs', icon: 'jobs', label: 'nav.jobs', perm: 'job.view' },
   { id: 'pool-rules', href: '#/pool/rules', icon: 'settings', label: 'nav.pool_rules', perm: 'pool.manage' },
   { id: 'settings', href: '#/settings', icon: 'settings', label: 'nav.settings', perm: 'setting.manage' },
+  { id: 'system', href: '#/system', icon: 'settings', label: 'nav.system', perm: 'system.view' },
 ];
 const TABS = 5;
 
@@ -86,6 +88,7 @@ const ROUTES = [
   { re: /^\/reminders$/, page: remindersPage, perm: 'reminder.view', nav: 'reminders' },
   { re: /^\/inbox$/, page: inboxPage, nav: 'inbox' },
   { re: /^\/jobs$/, page: jobsPage, perm: 'job.view', nav: 'jobs' },
+  { re: /^\/system$/, page: systemPage, perm: 'system.view', nav: 'system' },
 ];
 
 const root = document.getElementById('app');

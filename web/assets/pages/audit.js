@@ -7,7 +7,7 @@ import { can } from '../state.js';
 import { endlessList, fmtTime, fromLocalInput, select, optionLabel, chip } from '../ui.js';
 import { exportFile } from './export.js';
 
-const ACTIONS = ['create', 'update', 'delete', 'restore', 'login', 'logout', 'deactivate', 'activate', 'assign_roles', 'claim', 'assign', 'release', 'transfer', 'reclaim', 'merge', 'import', 'export'];
+const ACTIONS = ['create', 'update', 'delete', 'restore', 'login', 'logout', 'deactivate', 'activate', 'assign_roles', 'claim', 'assign', 'release', 'transfer', 'reclaim', 'merge', 'import', 'export', 'backup', 'download', 'upload', 'log_retention'];
 const ENTITIES = ['customer', 'contact', 'followup', 'opportunity', 'sale', 'product', 'pool_rules', 'opportunity_stage', 'user', 'session', 'role', 'setting', 'setting_option'];
 const LINKS = { customer: (id) => `#/customers/${id}`, opportunity: (id) => `#/opportunities/${id}`, sale: (id) => `#/sales/${id}` };
 const OPTION_FIELDS = { level: 'levels', status: 'statuses', source: 'sources', industry: 'industries', data_scope: 'data_scopes' };
