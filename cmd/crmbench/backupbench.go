@@ -59,7 +59,7 @@ func backupBenchCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	report(results, stdout)
+	printBackupTable(results, stdout)
 	return nil
 }
 
@@ -257,7 +257,7 @@ func (b *backupBench) compare(ctx context.Context, copyDB string) error {
 	return nil
 }
 
-func report(rs []stepResult, w io.Writer) {
+func printBackupTable(rs []stepResult, w io.Writer) {
 	fmt.Fprintf(w, "| step | time | peak RSS | output |\n|---|---:|---:|---:|\n")
 	for _, r := range rs {
 		size := ""

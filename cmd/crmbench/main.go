@@ -30,6 +30,10 @@ Commands:
   check-index  compare a sample of the stored search index with what the
                application computes (seed runs it; useful after a migration)
                flags: --dsn DSN --sample N
+  reports      load sales (two years, 200 people, 50,000 customers) into
+               crm_bench_reports and time the monthly sales and performance
+               reports (summaries) against the direct GROUP BY, per step
+               flags: --dsn DSN --steps 100000,1000000 --customers N --runs N
   idle-rss     build and start the real server with the embedded default
                (SQLite, simulated organization) and read its idle VmRSS
                flags: --settle D --limit-mb N --keep
@@ -69,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return seedSalesCmd(ctx, rest, stdout, stderr)
 	case "backup":
 		return backupBenchCmd(ctx, rest, stdout, stderr)
+	case "reports":
+		return reportsCmd(ctx, rest, stdout, stderr)
 	case "check-index":
 		return checkIndexCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -36,6 +36,8 @@ import (
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/reminder"
+	"github.com/dingcrm/crm/internal/report"
+	reportsummary "github.com/dingcrm/crm/internal/report/summary"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/seed"
@@ -140,7 +142,7 @@ func (a *App) prepareSchema(ctx context.Context) error {
 		return err
 	}
 	if pending == 0 {
-		return nil
+		return a.syncReportZone(ctx)
 	}
 	if a.DB.Dialect == store.MySQL && !a.cfg.Database.AutoMigrate {
 		return fmt.Errorf("%w (%d pending)", ErrPendingMigrations, pending)
@@ -150,7 +152,13 @@ func (a *App) prepareSchema(ctx context.Context) error {
 		return err
 	}
 	a.log.Info("migrations applied", "count", n)
-	return nil
+	return a.syncReportZone(ctx)
+}
+
+// syncReportZone files the report summaries by the company zone's offset
+// (a rebuild when the configured zone changed since they were filled).
+func (a *App) syncReportZone(ctx context.Context) error {
+	return reportsummary.SyncZone(ctx, a.DB, a.cfg.Location())
 }
 
 func openKV(ctx context.Context, cfg config.Config) (kv.Store, error) {
@@ -191,6 +199,7 @@ func (a *App) wire() error {
 	sessions := auth.NewSessions(a.DB, a.KV, a.cfg.Session.TTL, a.log)
 	loader := auth.NewLoader(a.DB)
 	auditLog := audit.NewService(a.DB)
+	reports := report.NewService(a.DB, a.cfg.Location(), msgs)
 	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
 	a.settings = company
 	// Customers, follow-ups and opportunities validate against the
@@ -242,6 +251,7 @@ func (a *App) wire() error {
 		Excel:     exports,
 		OrgSync:   a.OrgSync,
 		Settings:  company,
+		Reports:   reports,
 		Reminders: a.Reminders, Inbox: outbox.NewInbox(a.DB),
 		Jobs: a.Jobs, Robots: robots, Bot: a.Bot,
 		WebFiles: files, Simulated: a.cfg.Simulated(), Lang: a.cfg.Lang,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/dingcrm/crm/internal/report/summary"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -70,6 +71,7 @@ func Write(ctx context.Context, db *store.DB, w io.Writer, o Options) (Summary, 
 	if err != nil {
 		return sum, err
 	}
+	tables = withoutDerived(tables)
 	counts, total, err := rowCounts(ctx, snap, db.Dialect, tables)
 	if err != nil {
 		return sum, err
@@ -249,4 +251,20 @@ func writeJSONLine(w io.Writer, v any) error {
 		return fmt.Errorf("backup: write: %w", err)
 	}
 	return nil
+}
+
+// withoutDerived drops the report summary tables: they are sums of other
+// tables, recomputed by a restore, so an archive does not carry them.
+func withoutDerived(tables []tableInfo) []tableInfo {
+	derived := map[string]bool{}
+	for _, t := range summary.Tables {
+		derived[t] = true
+	}
+	out := tables[:0]
+	for _, t := range tables {
+		if !derived[t.Name] {
+			out = append(out, t)
+		}
+	}
+	return out
 }

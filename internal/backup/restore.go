@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "modernc.org/sqlite" // the reference database for the emptiness check
 
+	"github.com/dingcrm/crm/internal/report/summary"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -91,6 +92,13 @@ func Restore(ctx context.Context, db *store.DB, r io.Reader, o RestoreOptions) (
 		}
 		if err := l.loadAll(ctx, tx); err != nil {
 			return err
+		}
+		// The report summaries are derived: the triggers that keep them
+		// fired while tables were emptied and loaded, so recompute them.
+		if hdr.SchemaVersion >= summary.Migration {
+			if err := summary.Rebuild(ctx, tx, db.Dialect); err != nil {
+				return err
+			}
 		}
 		if db.Dialect == store.SQLite {
 			return resetSequences(ctx, tx, targets)

@@ -152,6 +152,13 @@ type Filter struct {
 	// Pool lists the public pool (customers without an owner) instead of
 	// owned customers; only the pool service sets it.
 	Pool bool
+	// DepartmentIDs limits to customers filed under any of these
+	// departments (a report's department with its sub-departments).
+	DepartmentIDs []int64
+	// SegmentCond, when set, is an extra SQL condition on customers c with
+	// its arguments: the RFM segment filter (built by package rfm).
+	SegmentCond string
+	SegmentArgs []any
 }
 
 // SortFields are the columns a list may be sorted by.

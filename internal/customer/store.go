@@ -100,6 +100,12 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 			q.add(col+" = ?", v)
 		}
 	}
+	if len(f.DepartmentIDs) > 0 {
+		q.add("c.department_id IN ("+store.Placeholders(len(f.DepartmentIDs))+")", store.Int64Args(f.DepartmentIDs)...)
+	}
+	if f.SegmentCond != "" {
+		q.add(f.SegmentCond, f.SegmentArgs...)
+	}
 	for col, v := range map[string]string{"c.level": f.Level, "c.status": f.Status, "c.source": f.Source, "c.industry": f.Industry} {
 		if v != "" {
 			q.add(col+" = ?", v)

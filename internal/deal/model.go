@@ -121,6 +121,9 @@ type Filter struct {
 	DepartmentID int64
 	StageID      int64
 	Status       string
+	// DepartmentIDs limits to opportunities filed under any of these
+	// departments (a report's department with its sub-departments).
+	DepartmentIDs []int64
 	// CloseFrom and CloseTo bound the expected close date, both included.
 	CloseFrom, CloseTo string
 	Q                  string

@@ -67,6 +67,9 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 			q.add(col+" = ?", v)
 		}
 	}
+	if len(f.DepartmentIDs) > 0 {
+		q.add("o.department_id IN ("+store.Placeholders(len(f.DepartmentIDs))+")", store.Int64Args(f.DepartmentIDs)...)
+	}
 	if f.Status != "" {
 		q.add("o.status = ?", f.Status)
 	}

@@ -52,14 +52,14 @@ func TestExportSources(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		exp, rows := export(t, e.excel, s1, excel.CustomerSource(e.customers, customer.Filter{}), "zh-CN")
+		exp, rows := export(t, e.excel, s1, excel.CustomerSource(e.customers, customer.Filter{}, nil), "zh-CN")
 		if exp.Rows != 1 || len(rows) != 2 || rows[0][0] != "客户名称" || rows[1][0] != "'=SUM(A1:A9)" || rows[1][7] != "潜在客户" {
 			t.Fatalf("customer export: %d %q", exp.Rows, rows)
 		}
 		if !strings.HasPrefix(exp.FileName, "客户-") || !strings.HasSuffix(exp.FileName, ".xlsx") {
 			t.Errorf("file name %q", exp.FileName)
 		}
-		if _, rows := export(t, e.excel, s2, excel.CustomerSource(e.customers, customer.Filter{}), "zh-CN"); len(rows) != 1 {
+		if _, rows := export(t, e.excel, s2, excel.CustomerSource(e.customers, customer.Filter{}, nil), "zh-CN"); len(rows) != 1 {
 			t.Errorf("sim_s2 exported sim_s1's customer: %q", rows)
 		}
 
@@ -81,7 +81,7 @@ func TestExportSources(t *testing.T) {
 			e.create(t, s1, "限额客户"+string(rune('甲'+i)), "1391234599"+string(rune('0'+i)))
 		}
 		small := e.excel.WithLimits(excel.Limits{MaxExportRows: 3})
-		_, err := small.Export(ctx, s1, excel.CustomerSource(e.customers, customer.Filter{}), "zh-CN")
+		_, err := small.Export(ctx, s1, excel.CustomerSource(e.customers, customer.Filter{}, nil), "zh-CN")
 		var de *errs.Error
 		if !errors.As(err, &de) || de.Key != "excel.export_too_large" {
 			t.Errorf("export over the limit: %v", err)

@@ -104,6 +104,11 @@ type Filter struct {
 	OwnerID      int64
 	DepartmentID int64
 	ProductID    int64
+	// DepartmentIDs limits to records filed under any of these departments
+	// (a report's department with its sub-departments).
+	DepartmentIDs []int64
+	// Source limits to sales of customers with this source (客户来源).
+	Source string
 	// From and To are dates ("2026-11-01", "2026-11-30"), both included.
 	From, To string
 	Page     int

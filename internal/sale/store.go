@@ -67,6 +67,12 @@ func build(a *auth.Actor, f Filter, deleted bool) *query {
 	if f.ProductID > 0 {
 		q.add("EXISTS (SELECT 1 FROM sale_items si WHERE si.sale_id = s.id AND si.product_id = ?)", f.ProductID)
 	}
+	if len(f.DepartmentIDs) > 0 {
+		q.add("s.department_id IN ("+store.Placeholders(len(f.DepartmentIDs))+")", store.Int64Args(f.DepartmentIDs)...)
+	}
+	if f.Source != "" {
+		q.add("EXISTS (SELECT 1 FROM customers sc WHERE sc.id = s.customer_id AND sc.source = ?)", f.Source)
+	}
 	if f.From != "" {
 		q.add("s.sale_date >= ?", f.From)
 	}

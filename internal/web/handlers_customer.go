@@ -16,9 +16,19 @@ func (s *Server) customerFilter(c *gin.Context) (customer.Filter, error) {
 		Level: p.str("level"), Status: p.str("status"), Source: p.str("source"), Industry: p.str("industry"),
 		Tag: p.str("tag"), CreatedFrom: p.date("created_from", false), CreatedTo: p.date("created_to", true),
 		NextFollowFrom: p.date("next_follow_from", false), NextFollowTo: p.date("next_follow_to", true),
-		Sort: p.str("sort"), Page: p.int("page"), PageSize: p.int("page_size"),
+		Sort: p.str("sort"), Page: p.int("page"), PageSize: p.int("page_size"), DepartmentIDs: p.ids("department_ids"),
 	}
-	return f, p.err()
+	if err := p.err(); err != nil {
+		return f, err
+	}
+	if seg := p.str("rfm_segment"); seg != "" {
+		cond, args, err := s.Reports.SegmentFilter(c.Request.Context(), seg)
+		if err != nil {
+			return f, err
+		}
+		f.SegmentCond, f.SegmentArgs = cond, args
+	}
+	return f, nil
 }
 
 func (s *Server) listCustomers(c *gin.Context) {

@@ -135,7 +135,7 @@ func (s *Server) unlocalizeStageNames(in []deal.StageInput, current []deal.Stage
 func (s *Server) opportunityFilter(c *gin.Context) (deal.Filter, error) {
 	p := s.params(c)
 	f := deal.Filter{CustomerID: p.id("customer_id"), OwnerID: p.id("owner_id"), DepartmentID: p.id("department_id"),
-		StageID: p.id("stage"), Status: p.str("status"), CloseFrom: p.str("close_from"), CloseTo: p.str("close_to"),
+		StageID: p.id("stage"), Status: p.str("status"), DepartmentIDs: p.ids("department_ids"), CloseFrom: p.str("close_from"), CloseTo: p.str("close_to"),
 		Q: c.Query("q"), Page: p.int("page"), PageSize: p.int("page_size")}
 	return f, p.err()
 }

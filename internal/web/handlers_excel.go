@@ -35,7 +35,7 @@ func (s *Server) excelRoutes(g *gin.RouterGroup) {
 		s.importCustomers)
 	g.GET("/imports/:id", s.getImport)
 	g.GET("/imports/:id/errors.xlsx", s.importErrors)
-	g.GET("/customers/export", exportList(s, s.customerFilter, func(f customer.Filter) excel.Source { return excel.CustomerSource(s.Customers, f) }))
+	g.GET("/customers/export", exportList(s, s.customerFilter, func(f customer.Filter) excel.Source { return excel.CustomerSource(s.Customers, f, s.Reports) }))
 	g.GET("/contacts/export", exportList(s, s.contactFilter, func(f contact.Filter) excel.Source { return excel.ContactSource(s.Contacts, f) }))
 	g.GET("/followups/export", exportList(s, s.followupFilter, func(f followup.Filter) excel.Source { return excel.FollowupSource(s.Followups, f) }))
 	g.GET("/sales/export", exportList(s, s.saleFilter, func(f sale.Filter) excel.Source { return excel.SaleSource(s.Sales, f) }))

@@ -94,7 +94,7 @@ type salePage struct {
 func (s *Server) saleFilter(c *gin.Context) (sale.Filter, error) {
 	p := s.params(c)
 	f := sale.Filter{CustomerID: p.id("customer_id"), OwnerID: p.id("owner_id"), DepartmentID: p.id("department_id"),
-		ProductID: p.id("product_id"), From: p.str("from"), To: p.str("to"), Page: p.int("page"), PageSize: p.int("page_size")}
+		ProductID: p.id("product_id"), DepartmentIDs: p.ids("department_ids"), Source: p.str("source"), From: p.str("from"), To: p.str("to"), Page: p.int("page"), PageSize: p.int("page_size")}
 	return f, p.err()
 }
 

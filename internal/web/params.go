@@ -35,6 +35,29 @@ func (p *params) id(name string) int64 {
 	return n
 }
 
+// ids reads a comma-separated list of positive integers (at most 500).
+func (p *params) ids(name string) []int64 {
+	raw := p.str(name)
+	if raw == "" {
+		return nil
+	}
+	parts := strings.Split(raw, ",")
+	if len(parts) > 500 {
+		p.v.Add(name, "validation.number")
+		return nil
+	}
+	out := make([]int64, 0, len(parts))
+	for _, s := range parts {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n < 1 {
+			p.v.Add(name, "validation.number")
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 // int reads an integer that the service validates further (page sizes);
 // absent is 0, which services read as "the default".
 func (p *params) int(name string) int {

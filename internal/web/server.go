@@ -30,6 +30,7 @@ import (
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/product"
 	"github.com/dingcrm/crm/internal/reminder"
+	"github.com/dingcrm/crm/internal/report"
 	"github.com/dingcrm/crm/internal/role"
 	"github.com/dingcrm/crm/internal/sale"
 	"github.com/dingcrm/crm/internal/settings"
@@ -57,6 +58,7 @@ type Deps struct {
 	Pool         *pool.Service
 	Excel        *excel.Service
 	OrgSync      *orgsync.Service
+	Reports      *report.Service
 	Settings     *settings.Service
 	Reminders    *reminder.Service
 	Inbox        *outbox.Inbox
@@ -185,6 +187,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.reminderRoutes(in) // 提醒 and the in-app inbox
 	s.jobsRoutes(in)     // scheduled jobs (定时任务) and group robots
 	s.systemRoutes(in)   // 系统维护: version, backups, retention
+	s.reportRoutes(in)   // reports, RFM settings, targets
 
 	e.NoRoute(s.static)
 }
