@@ -55,6 +55,10 @@ func TestJobsAdmin(t *testing.T) {
 				return c && c.dataset.lastRun !== '' && c.dataset.lastRun !== %s && c.querySelector('[data-testid="job-outcome"]').dataset.outcome === 'ok'; })()`,
 				jsString(card("cleanup")), jsString(before)))
 			p.waitText(card("cleanup")+` [data-testid="job-summary"]`, "过期会话")
+			// Centre the button first: on a phone the toast of the finished run
+			// sits just above the tab bar, where scrolling into view would
+			// leave the button.
+			p.eval(fmt.Sprintf(`document.querySelector(%s).scrollIntoView({block: 'center'}), ''`, jsString(card("cleanup")+` [data-testid="job-history"]`)))
 			p.click(card("cleanup") + ` [data-testid="job-history"]`)
 			p.waitFor("the history lists the run", fmt.Sprintf(`document.querySelectorAll(%s).length === %d`,
 				jsString(card("cleanup")+` [data-testid="job-run"][data-outcome="ok"]`), i+1))
@@ -72,7 +76,9 @@ func TestJobsAdmin(t *testing.T) {
 			p.waitFor("the robot is set, the secret masked", fmt.Sprintf(`(() => { const r = %s; return r && r.dataset.set === 'true' &&
 				r.textContent.includes('cdef') && !r.textContent.includes(%s) && !r.textContent.includes('tok-browser-team1'); })()`, row, jsString(secret)))
 			sent := len(fake.RobotMessages())
-			p.eval(fmt.Sprintf(`(%s).querySelector('[data-testid="robot-test"]').click(), ''`, row))
+			// The list is drawn again after the save; click once the new row is there.
+			p.waitFor("the test button clicked", fmt.Sprintf(`(() => { const r = %s; const b = r && r.querySelector('[data-testid="robot-test"]');
+				if (!b) return false; b.click(); return true; })()`, row))
 			p.waitText(`[data-testid="toast"]`, "测试消息已发出")
 			if got := len(fake.RobotMessages()); got != sent+1 {
 				t.Errorf("%d robot messages after the test, want %d", got, sent+1)

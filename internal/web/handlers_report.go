@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/dingcrm/crm/internal/errs"
 	"github.com/dingcrm/crm/internal/report"
+	"github.com/dingcrm/crm/internal/reportexport"
+	"github.com/dingcrm/crm/internal/reportview"
 	"github.com/dingcrm/crm/internal/rfm"
 )
 
@@ -53,14 +57,29 @@ func (s *Server) getReport(c *gin.Context) {
 		return
 	}
 	if format == "xlsx" || format == "pdf" {
-		// The renderers (package reportexport) are being built alongside;
-		// until they are merged the export answers 501, after the same
-		// checks as the JSON report.
-		c.AbortWithStatusJSON(http.StatusNotImplemented, errorBody{errorDetail{Code: "not_implemented",
-			Message: s.msg.T(langOf(c), "report.export_unavailable", nil)}})
+		s.exportReport(c, r, format)
 		return
 	}
 	c.JSON(http.StatusOK, r)
+}
+
+// exportReport answers the report as an .xlsx or .pdf download, rendered
+// from the same reportview.Report as the JSON (package reportexport). It is
+// rendered into memory first (a year's report is tens of kB), so a failure
+// is a clean 500 rather than a truncated file.
+func (s *Server) exportReport(c *gin.Context, r *reportview.Report, format string) {
+	var buf bytes.Buffer
+	render, ctype := reportexport.XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	if format == "pdf" {
+		render, ctype = reportexport.PDF, "application/pdf"
+	}
+	if err := render(&buf, *r); err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := r.Title + "-" + time.Now().In(s.loc).Format("20060102-1504") + "." + format
+	c.Header("Content-Disposition", attachment(name))
+	c.Data(http.StatusOK, ctype, buf.Bytes())
 }
 
 func (s *Server) getRFMSettings(c *gin.Context) {

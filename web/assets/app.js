@@ -29,6 +29,8 @@ import { settingsPage } from './pages/settings.js';
 import { jobsPage } from './pages/jobs.js';
 import { systemPage } from './pages/system.js';
 import { forgetCatalog } from './catalog.js';
+import { reportsHomePage, reportPage } from './pages/reports.js';
+import { targetsPage } from './pages/targets.js';
 import { remindersPage } from './pages/reminders.js';
 import { inboxPage, refreshInboxBadge } from './pages/inbox.js';
 
@@ -39,8 +41,10 @@ const NAV = [
   { id: 'reminders', href: '#/reminders', icon: 'bell', label: 'nav.reminders', tab: 'tab.reminders', perm: 'reminder.view' },
   { id: 'opportunities', href: '#/pipeline', icon: 'pipeline', label: 'nav.opportunities', tab: 'tab.opportunities', perm: 'opportunity.view' },
   { id: 'sales', href: '#/sales', icon: 'sales', label: 'nav.sales', tab: 'tab.sales', perm: 'sale.view' },
+  { id: 'reports', href: '#/reports', icon: 'chart', label: 'report.nav', tab: 'report.tab', perm: 'report.view' },
   { id: 'pool', href: '#/pool', icon: 'pool', label: 'nav.pool', tab: 'tab.pool', perm: 'pool.view' },
   { id: 'duplicates', href: '#/duplicates', icon: 'duplicates', label: 'nav.duplicates', tab: 'tab.duplicates', perm: 'customer.view' },
+  { id: 'targets', href: '#/targets', icon: 'trophy', label: 'target.nav', perm: 'target.view' },
   { id: 'recycle', href: '#/recycle', icon: 'recycle', label: 'nav.recycle', perm: 'customer.manage' },
   { id: 'users', href: '#/users', icon: 'users', label: 'nav.users', perm: 'user.view' },
   { id: 'roles', href: '#/roles', icon: 'settings', label: 'roles.nav', perm: 'role.view' },
@@ -76,6 +80,9 @@ const ROUTES = [
   { re: /^\/pool$/, page: poolPage, perm: 'pool.view', nav: 'pool' },
   { re: /^\/pool\/rules$/, page: poolRulesPage, perm: 'pool.manage', nav: 'pool-rules' },
   { re: /^\/duplicates$/, page: duplicatesPage, perm: 'customer.view', nav: 'duplicates' },
+  { re: /^\/reports$/, page: reportsHomePage, perm: 'report.view', nav: 'reports' },
+  { re: /^\/reports\/(sales|customers|performance|funnel|rfm)$/, page: reportPage, perm: 'report.view', nav: 'reports' },
+  { re: /^\/targets$/, page: targetsPage, perm: 'target.view', nav: 'targets', wide: true },
   { re: /^\/dingtalk$/, page: dingtalkAdminPage, perm: 'user.view', nav: 'dingtalk' },
   { re: /^\/settings$/, page: settingsPage, perm: 'setting.manage', nav: 'settings' },
   { re: /^\/reminders$/, page: remindersPage, perm: 'reminder.view', nav: 'reminders' },

@@ -5,9 +5,17 @@ import { t } from '../i18n.js';
 import { state, can } from '../state.js';
 import { debounce, endlessList, fmtTime, optionLabel, optionIndex, chip, select } from '../ui.js';
 import { exportFile } from './export.js';
+import { takeDrill, drillNotice } from '../drill.js';
 
 // Kept while the same person has the app open, so coming back from a customer shows the same list.
-const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', sort: '-updated_at' };
+const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', rfm_segment: '', sort: '-updated_at', extra: null };
+// The eight RFM segments (客户分类), in their customary order (internal/rfm).
+const RFM_SEGMENTS = ['important_value', 'important_develop', 'important_keep', 'important_retain',
+  'general_value', 'general_develop', 'general_keep', 'general_retain'];
+// A report's drill-down (#/customers?source=…&created_from=…): the filters with a
+// control go into it, the others (dates, departments, RFM segment) to the API as they are.
+const DRILL_CONTROLS = ['level', 'status', 'source', 'industry', 'owner_id', 'rfm_segment'];
+const DRILL_KEYS = [...DRILL_CONTROLS, 'created_from', 'created_to', 'department_id', 'department_ids', 'next_follow_from', 'next_follow_to', 'tag'];
 const filters = { ...DEFAULT_FILTERS };
 let filtersOf = null;
 
@@ -55,6 +63,15 @@ export async function customerListPage(ctx) {
     Object.assign(filters, DEFAULT_FILTERS);
     filtersOf = state.me.id;
   }
+  const drill = takeDrill(ctx, DRILL_KEYS);
+  if (drill) {
+    Object.assign(filters, DEFAULT_FILTERS);
+    const extra = {};
+    for (const [k, v] of Object.entries(drill)) {
+      if (DRILL_CONTROLS.includes(k)) filters[k] = v; else extra[k] = v;
+    }
+    filters.extra = Object.keys(extra).length ? extra : null;
+  }
 
   let owners = null;
   if (state.me.data_scope !== 'self' && can('user.view')) {
@@ -67,7 +84,7 @@ export async function customerListPage(ctx) {
     }
   }
   if (!ctx.alive()) return;
-  if (!owners) filters.owner_id = '';
+  if (!owners && !(drill && drill.owner_id)) filters.owner_id = '';
 
   const total = h('span', { class: 'total', 'data-testid': 'customer-total' });
   const hint = h('span', { class: 'search-hint' });
@@ -93,6 +110,7 @@ export async function customerListPage(ctx) {
     ['status', optionList('statuses', 'filter.all_statuses'), 'customer.status'],
     ['source', optionList('sources', 'filter.all_sources'), 'customer.source'],
     ['industry', optionList('industries', 'filter.all_industries'), 'customer.industry'],
+    ['rfm_segment', [{ value: '', label: t('filter.all_rfm_segments') }, ...RFM_SEGMENTS.map((v) => ({ value: v, label: t(`rfm.segment.${v}`) }))], 'customer.rfm_segment'],
   ];
   if (owners) {
     filterDefs.push(['owner_id', [{ value: '', label: t('filter.all_owners') },
@@ -137,13 +155,14 @@ export async function customerListPage(ctx) {
       }, icon('download'), h('span', null, t('export.action'))) : null,
       can('customer.create') ? h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-testid': 'customer-add' }, icon('plus'), h('span', null, t('customer.add'))) : null),
     details,
+    drillNotice(filters.extra, () => { filters.extra = null; list.reset(); }),
     h('div', { class: 'list-head' }, total, hint),
     listBox);
 
   function currentQuery() {
     const query = { sort: filters.sort };
-    for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id']) if (filters[k]) query[k] = filters[k];
-    return query;
+    for (const k of ['q', 'level', 'status', 'source', 'industry', 'owner_id', 'rfm_segment']) if (filters[k]) query[k] = filters[k];
+    return { ...query, ...(filters.extra || {}) };
   }
 
   const list = endlessList({

@@ -8,6 +8,7 @@ import { debounce, endlessList, select, chip } from '../ui.js';
 import { fmtMoney } from '../format.js';
 import { stages, people } from '../catalog.js';
 import { exportFile } from './export.js';
+import { takeDrill, drillNotice } from '../drill.js';
 
 export function stageChip(o) {
   return chip(o.stage_name, `chip-stage chip-stage-${o.status || 'open'}`);
@@ -33,13 +34,26 @@ export function viewSwitch(active) {
 }
 
 const DEFAULTS = { q: '', stage: '', status: '', owner_id: '', close_from: '', close_to: '' };
+// A report's drill-down (#/opportunities?status=open&stage=…): the filters with a
+// control go into it, the others (customer, departments) to the API as they are.
+const DRILL_KEYS = ['stage', 'stage_id', 'status', 'owner_id', 'close_from', 'close_to', 'customer_id', 'department_id', 'department_ids'];
+let extra = null;
 const filters = { ...DEFAULTS };
 let filtersOf = null;
 
 export async function opportunitiesPage(ctx) {
   ctx.setTitle(t('nav.opportunities'));
-  if (filtersOf !== state.me.id) { Object.assign(filters, DEFAULTS); filtersOf = state.me.id; }
-  if (ctx.query.has('status')) { Object.assign(filters, DEFAULTS); filters.status = ctx.query.get('status'); }
+  if (filtersOf !== state.me.id) { Object.assign(filters, DEFAULTS); extra = null; filtersOf = state.me.id; }
+  const drill = takeDrill(ctx, DRILL_KEYS);
+  if (drill) {
+    Object.assign(filters, DEFAULTS);
+    extra = null;
+    for (const [k, v] of Object.entries(drill)) {
+      if (k === 'stage_id') filters.stage = v;
+      else if (k in DEFAULTS) filters[k] = v;
+      else extra = { ...extra, [k]: v };
+    }
+  }
   const [st, owners] = await Promise.all([
     stages(),
     state.me.data_scope !== 'self' ? people().catch((err) => { if (err.status === 401) throw err; return null; }) : null,
@@ -73,7 +87,7 @@ export async function opportunitiesPage(ctx) {
     i.addEventListener('change', () => { filters[key] = i.value; list.reset(); });
     controls.push(h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, t(`opp.${key}`)), i));
   }
-  const currentQuery = () => ({ ...filters });
+  const currentQuery = () => ({ ...filters, ...(extra || {}) });
 
   replace(ctx.main,
     h('div', { class: 'toolbar toolbar-split' }, viewSwitch('list'),
@@ -87,6 +101,7 @@ export async function opportunitiesPage(ctx) {
     h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches || Object.entries(filters).some(([k, v]) => k !== 'q' && v) },
       h('summary', { 'data-testid': 'filter-toggle' }, icon('filter'), t('filter.only')),
       h('div', { class: 'filter-grid' }, controls)),
+    drillNotice(extra, () => { extra = null; list.reset(); }),
     h('div', { class: 'list-head' }, total),
     listBox);
 

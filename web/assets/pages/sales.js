@@ -9,8 +9,12 @@ import { fmtMoney, periodRange, PERIODS } from '../format.js';
 import { people, products } from '../catalog.js';
 import { customerPicker } from '../pickers.js';
 import { exportFile } from './export.js';
+import { takeDrill, drillNotice } from '../drill.js';
 
-const DEFAULTS = { period: 'this_month', from: '', to: '', owner_id: '', customer: null, product_id: '' };
+const DEFAULTS = { period: 'this_month', from: '', to: '', owner_id: '', customer: null, product_id: '', extra: null };
+// The filters a report's drill-down may bring (#/sales?from=&to=&owner_id=…); those
+// without a control here travel to the API as they are (filters.extra).
+const DRILL_KEYS = ['from', 'to', 'owner_id', 'customer_id', 'product_id', 'department_id', 'department_ids', 'source'];
 const filters = { ...DEFAULTS };
 let filtersOf = null;
 
@@ -46,12 +50,26 @@ export function totalsBar() {
 export async function salesPage(ctx) {
   ctx.setTitle(t('nav.sales'));
   if (filtersOf !== state.me.id) { Object.assign(filters, DEFAULTS); filtersOf = state.me.id; }
+  const drill = takeDrill(ctx, DRILL_KEYS);
+  let drillCustomer = null;
+  if (drill) {
+    const { from: f, to: tt, owner_id: o, product_id: p, customer_id: c, ...extra } = drill;
+    Object.assign(filters, DEFAULTS, { extra: Object.keys(extra).length ? extra : null });
+    if (f || tt) Object.assign(filters, { period: 'custom', from: f || '', to: tt || '' });
+    if (o) filters.owner_id = o;
+    if (p) filters.product_id = p;
+    if (c) {
+      filters.customer = { id: Number(c), name: `#${c}` };
+      drillCustomer = api('GET', `/customers/${c}`).then((x) => { if (x && x.name) filters.customer.name = x.name; }).catch(() => {});
+    }
+  }
   const [owners, catalogue] = await Promise.all([
     state.me.data_scope !== 'self' ? people().catch((err) => { if (err.status === 401) throw err; return null; }) : null,
     products().catch((err) => { if (err.status === 401) throw err; return []; }),
+    drillCustomer,
   ]);
   if (!ctx.alive()) return;
-  if (!owners) filters.owner_id = '';
+  if (!owners && !(drill && drill.owner_id)) filters.owner_id = '';
 
   const totals = totalsBar();
   const listBox = h('div', { class: 'list-box' });
@@ -90,6 +108,7 @@ export async function salesPage(ctx) {
     return {
       from: range.from, to: range.to, owner_id: filters.owner_id,
       customer_id: filters.customer ? filters.customer.id : '', product_id: filters.product_id,
+      ...(filters.extra || {}),
     };
   }
 
@@ -104,6 +123,7 @@ export async function salesPage(ctx) {
     h('details', { class: 'filters', open: true },
       h('summary', { 'data-testid': 'filter-toggle' }, icon('filter'), t('filter.only')),
       h('div', { class: 'filter-grid' }, controls)),
+    drillNotice(filters.extra, () => { filters.extra = null; list.reset(); }),
     listBox);
 
   const list = endlessList({
