@@ -258,13 +258,16 @@ var rpTable = map[string]rpRoute{
 	}, allowed: []int{404}}, // no robot there: refused only after the permission check
 	"POST /dingtalk/robot": {public: "DingTalk chat bot callback, signature-checked; answers are scanned by checkBot"},
 	// Reports and targets.
-	"GET /api/v1/reports/:type": {perms: P("report.view"), kind: "filter", allowed: []int{501}, // 501: xlsx/pdf until the renderers are merged
+	"GET /api/v1/reports/:type": {perms: P("report.view"), kind: "filter",
 		paths: []string{"/api/v1/reports/sales", "/api/v1/reports/customers", "/api/v1/reports/performance", "/api/v1/reports/funnel", "/api/v1/reports/rfm",
 			"/api/v1/reports/sales?user_id={userO}", "/api/v1/reports/customers?user_id={userO}", "/api/v1/reports/performance?user_id={userO}",
 			"/api/v1/reports/funnel?user_id={userO}", "/api/v1/reports/rfm?user_id={userO}",
 			"/api/v1/reports/sales?customer_id={custO}", "/api/v1/reports/customers?customer_id={custO}",
 			"/api/v1/reports/funnel?customer_id={custO}", "/api/v1/reports/rfm?customer_id={custO}",
-			"/api/v1/reports/sales?format=xlsx", "/api/v1/reports/customers?format=xlsx", "/api/v1/reports/rfm?format=xlsx"}},
+			"/api/v1/reports/sales?format=xlsx", "/api/v1/reports/customers?format=xlsx", "/api/v1/reports/rfm?format=xlsx",
+			"/api/v1/reports/performance?format=xlsx", "/api/v1/reports/funnel?format=xlsx",
+			"/api/v1/reports/customers?format=xlsx&user_id={userO}", "/api/v1/reports/rfm?format=xlsx&customer_id={custO}",
+			"/api/v1/reports/customers?format=pdf", "/api/v1/reports/rfm?format=pdf&user_id={userO}"}},
 	"GET /api/v1/reports/rfm/settings": {perms: P("report.view")},
 	"PUT /api/v1/reports/rfm/settings": {perms: P("report.manage", "setting.manage"), body: bodyOf(map[string]any{"window_days": 365, "recency_days": 30, "frequency": 2, "monetary_fen": 100000})},
 	"GET /api/v1/targets":              {perms: P("target.view"), queries: []string{"year=2026"}},
