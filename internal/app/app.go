@@ -76,6 +76,7 @@ type App struct {
 	Bot *chatbot.Service
 	// settings is the company settings (系统设置), for jobs that read them.
 	settings *settings.Service
+	zone     *time.Location // the company time zone read at start-up (companyZone)
 	// Reminders and Outbox: 提醒, and the dispatcher of notifications (the
 	// dispatch-reminders, check-send-results and morning-digest jobs).
 	Reminders *reminder.Service
@@ -128,7 +129,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.Close()
 		return nil, err
 	}
-	if err := a.wire(); err != nil {
+	if err := a.wire(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -153,6 +154,19 @@ func (a *App) prepareSchema(ctx context.Context) error {
 	}
 	a.log.Info("migrations applied", "count", n)
 	return a.syncReportZone(ctx)
+}
+
+// companyZone is the company's time zone from the settings (系统设置),
+// falling back to the configured one if they cannot be read. It is read
+// once at start-up: the scheduler, the summaries and the reminders keep it
+// until the process restarts (docs/OPERATIONS.md).
+func (a *App) companyZone(ctx context.Context) *time.Location {
+	c, err := a.settings.Company(ctx)
+	if err != nil {
+		a.log.Warn("company time zone unreadable; using the configured one", "err", err, "zone", a.cfg.Location().String())
+		return a.cfg.Location()
+	}
+	return c.Location()
 }
 
 // syncReportZone files the report summaries by the company zone's offset
@@ -191,7 +205,7 @@ func (a *App) seed(ctx context.Context) error {
 	return product.SeedDemo(ctx, a.DB)
 }
 
-func (a *App) wire() error {
+func (a *App) wire(ctx context.Context) error {
 	msgs, err := i18n.Load()
 	if err != nil {
 		return err
@@ -202,6 +216,7 @@ func (a *App) wire() error {
 	reports := report.NewService(a.DB, a.cfg.Location(), msgs)
 	company := settings.NewService(a.DB, a.KV, a.cfg.Redis.Addr != "", msgs, a.cfg.Lang, a.cfg.Location())
 	a.settings = company
+	a.zone = a.companyZone(ctx)
 	// Customers, follow-ups and opportunities validate against the
 	// company's editable option lists.
 	customers := customer.NewService(a.DB, customer.NewStore(a.DB), loader, auditLog)
@@ -222,7 +237,7 @@ func (a *App) wire() error {
 	sales := sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())
 	robots := grouprobot.NewService(a.DB, a.DingTalk)
 	// The summaries' work notifications go through the outbox.
-	sum := summary.New(a.DB, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.cfg.Location(), a.log)
+	sum := summary.New(a.DB, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.zone, a.log)
 	a.Jobs = a.buildJobs(sum, pools, sessions)
 	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
 		Sales: sales, Reminders: botReminders{svc: a.Reminders}, Replier: a.DingTalk, AppSecret: a.robotSecret(),

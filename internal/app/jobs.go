@@ -23,7 +23,7 @@ const (
 // Serve (so `crm jobs run` and tests build the same registry without
 // running a schedule) and stops in Close, letting running jobs finish.
 func (a *App) buildJobs(sum *summary.Service, pl *pool.Service, sessions *auth.Sessions) *jobs.Registry {
-	r := jobs.New(jobs.Options{DB: a.DB, KV: a.KV, Location: a.cfg.Location(), Log: a.log})
+	r := jobs.New(jobs.Options{DB: a.DB, KV: a.KV, Location: a.zone, Log: a.log})
 	// The notifications (internal/outbox, internal/reminder): send what is
 	// due every minute (the dispatcher claims rows safely, so a slow run
 	// and the next tick elsewhere never send twice; the overlap guard skips

@@ -15,7 +15,7 @@ import (
 // in the in-app inbox. Quiet hours come from the company settings (系统设置),
 // read on every dispatch so a change applies at once on every instance.
 func (a *App) wireOutbox() {
-	a.Reminders = reminder.NewService(a.DB, a.cfg.Location())
+	a.Reminders = reminder.NewService(a.DB, a.zone)
 	o := outbox.Options{DB: a.DB, Location: a.cfg.Location(), BaseURL: a.cfg.DingTalk.PublicURL,
 		Prepare: a.Reminders.RollDue, Log: a.log, Quiet: outbox.QuietFunc(a.quietHours)}
 	if a.DingTalk != nil && (a.cfg.Simulated() || a.cfg.DingTalk.AppKey != "") {

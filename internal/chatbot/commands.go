@@ -155,6 +155,11 @@ func (s *Service) search(ctx context.Context, a *auth.Actor, lang, kw string) st
 		if c.Company != "" {
 			line += " · " + c.Company
 		}
+		// The list already shows the phone as a's field policy allows:
+		// masked (138****1234), or empty when hidden.
+		if c.Phone != "" {
+			line += " · " + c.Phone
+		}
 		if c.OwnerName != "" {
 			line += " · " + c.OwnerName
 		}
@@ -308,7 +313,11 @@ func (s *Service) sales(ctx context.Context, a *auth.Actor, lang string) string 
 		if err != nil {
 			return s.errText(lang, err)
 		}
-		lines = append(lines, s.t(lang, "summary.sales", map[string]any{"n": tot.Count, "amount": product.FormatFen(tot.AmountFen)}))
+		if a.Fields.Visible(sale.FieldAmount) {
+			lines = append(lines, s.t(lang, "summary.sales", map[string]any{"n": tot.Count, "amount": product.FormatFen(tot.AmountFen)}))
+		} else {
+			lines = append(lines, s.t(lang, "bot.sales_count", map[string]any{"n": tot.Count}))
+		}
 	}
 	if a.Can("opportunity.view") {
 		cond, args := a.ScopeFilter("owner_id", "department_id")
@@ -321,7 +330,11 @@ func (s *Service) sales(ctx context.Context, a *auth.Actor, lang string) string 
 		if err != nil {
 			return s.errText(lang, err)
 		}
-		lines = append(lines, s.t(lang, "summary.won", map[string]any{"n": won.N, "amount": product.FormatFen(won.Fen)}))
+		if a.Fields.Visible("opportunity.amount") {
+			lines = append(lines, s.t(lang, "summary.won", map[string]any{"n": won.N, "amount": product.FormatFen(won.Fen)}))
+		} else {
+			lines = append(lines, s.t(lang, "bot.won_count", map[string]any{"n": won.N}))
+		}
 	}
 	if len(lines) == 1 {
 		return s.errText(lang, errs.ErrForbidden)

@@ -14,6 +14,7 @@ import (
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/pool"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -248,6 +249,10 @@ func reown(ctx context.Context, tx *sqlx.Tx, table, cond string, rows []ownedRow
 		}
 		if table == "customers" { // the search index carries the owner
 			if err := customer.SyncGramOwners(ctx, tx, ids); err != nil {
+				return err
+			}
+			// The customers' pending follow-up reminders go with them.
+			if err := reminder.MoveOwner(ctx, tx, ids, now); err != nil {
 				return err
 			}
 		}

@@ -4,9 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/orgsync"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
 )
@@ -52,6 +56,13 @@ func TestLeaverHandoff(t *testing.T) {
 				}
 				customersBefore, oppsBefore := f.count("SELECT COUNT(*) FROM customers"), f.count("SELECT COUNT(*) FROM opportunities")
 				seen := len(f.notified.all())
+				// A pending follow-up reminder of one of the customers.
+				next := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+				if err := db.WithTx(f.ctx, func(tx *sqlx.Tx) error {
+					return reminder.SyncFollowUp(f.ctx, tx, live[2], &next, time.Now().UTC())
+				}); err != nil {
+					t.Fatal(err)
+				}
 
 				if err := f.fake.RemoveUser(tc.leaver); err != nil {
 					t.Fatal(err)
@@ -88,6 +99,26 @@ func TestLeaverHandoff(t *testing.T) {
 					if n := f.count("SELECT COUNT(*) FROM audit_log WHERE customer_id = ? AND entity = 'customer' AND action = ?", id, action); n != 1 {
 						t.Errorf("customer %d: %d %s entries on its timeline, want 1", id, n, action)
 					}
+				}
+				// The follow-up reminder went with the customer: to its new
+				// owner (recipient and queued notification), or cancelled in
+				// the pool.
+				var rem struct {
+					ID     int64  `db:"id"`
+					Status string `db:"status"`
+					Owner  int64  `db:"owner_id"`
+				}
+				if err := db.Get(&rem, "SELECT id, status, owner_id FROM reminders WHERE customer_id = ?", live[2]); err != nil {
+					t.Fatal(err)
+				}
+				wantStatus, wantQueued := "pending", fmt.Sprint([]int64{to})
+				if tc.to == "" {
+					wantStatus, wantQueued = "cancelled", "[]"
+				}
+				queued := []int64{}
+				db.Select(&queued, "SELECT user_id FROM outbox_messages WHERE status = 'pending' AND dedup_key LIKE ?", fmt.Sprintf("reminder:%d:%%", rem.ID))
+				if rem.Status != wantStatus || (tc.to != "" && rem.Owner != to) || fmt.Sprint(queued) != wantQueued {
+					t.Errorf("follow-up reminder: %+v queued for %v, want %s for %d queued for %s", rem, queued, wantStatus, to, wantQueued)
 				}
 				if tc.to == "" {
 					if n := f.count("SELECT COUNT(*) FROM customers WHERE id IN (?, ?, ?) AND pool_entered_at IS NOT NULL AND former_owner_id = ?",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
+	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/store"
 )
 
@@ -74,12 +75,15 @@ func fromPool(ctx context.Context, tx *sqlx.Tx, id, owner, dept int64, now time.
 	if n != 1 {
 		return false, nil
 	}
-	return true, customer.SyncGramOwners(ctx, tx, []int64{id})
+	if err := customer.SyncGramOwners(ctx, tx, []int64{id}); err != nil {
+		return false, err
+	}
+	return true, reminder.MoveOwner(ctx, tx, []int64{id}, now)
 }
 
 // toPool returns a customer of owner to the pool; false when its owner
 // changed meanwhile.
-func toPool(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, cause, reason string, now time.Time) (bool, error) {
+func toPool(ctx context.Context, tx *sqlx.Tx, id, owner int64, cause, reason string, now time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE customers SET owner_id = 0, department_id = 0, pool_entered_at = ?,
 		pool_cause = ?, pool_reason = ?, former_owner_id = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, now, cause, reason, owner, now, id, owner)
@@ -90,7 +94,10 @@ func toPool(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, cause, 
 	if n != 1 {
 		return false, nil
 	}
-	return true, customer.SyncGramOwners(ctx, tx, []int64{id})
+	if err := customer.SyncGramOwners(ctx, tx, []int64{id}); err != nil {
+		return false, err
+	}
+	return true, reminder.MoveOwner(ctx, tx, []int64{id}, now) // cancels the follow-up reminder
 }
 
 // owned is a customer with its owner, as a transfer sees it.
@@ -169,5 +176,8 @@ func reassign(ctx context.Context, tx *sqlx.Tx, ids []int64, owner, dept int64, 
 		return 0, fmt.Errorf("pool: transfer: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	return int(n), customer.SyncGramOwners(ctx, tx, ids)
+	if err := customer.SyncGramOwners(ctx, tx, ids); err != nil {
+		return 0, err
+	}
+	return int(n), reminder.MoveOwner(ctx, tx, ids, now)
 }

@@ -63,3 +63,33 @@ func SyncFollowUp(ctx context.Context, tx *sqlx.Tx, customerID int64, next *time
 	}
 	return save(ctx, tx, &r)
 }
+
+// MoveOwner follows the customers' change of owner inside the transaction
+// that made it (transfer, assignment, claim, release, a leaver's
+// hand-over): each pending follow-up reminder of a customer whose owner
+// changed goes to the new owner at the same time (its notification is
+// withdrawn from the former owner and queued for the new one); a customer
+// now in the pool has it cancelled. Reminders people set by hand keep
+// their recipients.
+func MoveOwner(ctx context.Context, tx *sqlx.Tx, customerIDs []int64, now time.Time) error {
+	if len(customerIDs) == 0 {
+		return nil
+	}
+	var rows []struct {
+		CustomerID int64     `db:"followup_key"`
+		RemindAt   time.Time `db:"remind_at"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT r.followup_key, r.remind_at FROM reminders r
+		JOIN customers c ON c.id = r.followup_key
+		WHERE r.status = 'pending' AND r.owner_id <> c.owner_id AND r.followup_key IN (`+store.Placeholders(len(customerIDs))+`)
+		ORDER BY r.followup_key`, store.Int64Args(customerIDs)...); err != nil {
+		return fmt.Errorf("reminder: follow-up reminders to move: %w", err)
+	}
+	for _, r := range rows {
+		at := r.RemindAt
+		if err := SyncFollowUp(ctx, tx, r.CustomerID, &at, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

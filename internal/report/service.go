@@ -93,6 +93,10 @@ func (s *Service) Build(ctx context.Context, a *auth.Actor, p Params) (*reportvi
 		return nil, err
 	}
 	out.Conditions = append(b.conditions(ctx), out.Conditions...)
+	if a != nil && maskAmounts(a.Fields, out) {
+		out.Conditions = append(out.Conditions, reportview.Condition{Key: "amounts_hidden",
+			Label: b.t("report.cond.amounts_hidden"), Value: b.t("report.cond.amounts_hidden_value")})
+	}
 	out.GeneratedAt = time.Now().In(s.loc).Format(time.RFC3339)
 	return out, nil
 }

@@ -63,6 +63,54 @@ func (t *tree) below(ids ...int64) []int64 {
 	return out
 }
 
+// tops returns those of ids that are not below another of them.
+func (t *tree) tops(ids []int64) []int64 {
+	in := map[int64]bool{}
+	for _, id := range ids {
+		in[id] = true
+	}
+	var out []int64
+	for _, id := range ids {
+		top := true
+		for p := t.byID[id].ParentID; p != nil && top; p = t.byID[*p].ParentID {
+			if in[*p] {
+				top = false
+			}
+			if t.byID[*p].ID == 0 {
+				break
+			}
+		}
+		if top && !contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func contains(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// figuresText is the period's figures and the month to date against the
+// departments' target.
+func (s *Service) figuresText(ctx context.Context, lang string, t *tree, depts []int64, p Period) (string, error) {
+	below := t.below(depts...)
+	f, err := Compute(ctx, s.db, below, p)
+	if err != nil {
+		return "", err
+	}
+	m, err := ComputeMonthToDate(ctx, s.db, below, t.tops(depts), p)
+	if err != nil {
+		return "", err
+	}
+	return s.Text(lang, f) + "\n" + s.TargetText(lang, m), nil
+}
+
 type person struct {
 	ID     int64  `db:"id"`
 	Name   string `db:"name"`
@@ -103,14 +151,14 @@ func (s *Service) TeamSummary(ctx context.Context, now time.Time) (jobs.Result, 
 	}
 	var notices []Notice
 	for _, m := range managers {
-		f, err := Compute(ctx, s.db, t.below(managed[m.ID]...), day)
+		lang := s.langOf(m)
+		text, err := s.figuresText(ctx, lang, t, managed[m.ID], day)
 		if err != nil {
 			return jobs.Result{}, err
 		}
-		lang := s.langOf(m)
 		title := s.msg.T(lang, "summary.team_title", map[string]any{"date": date})
 		notices = append(notices, Notice{UserID: m.ID, Kind: "team_summary", Title: title,
-			Body: "### " + title + "\n\n" + s.Text(lang, f), URL: "#/sales",
+			Body: "### " + title + "\n\n" + text, URL: "#/sales",
 			DedupKey: fmt.Sprintf("team-summary:%d:%s", m.ID, date), DueAt: now})
 	}
 	res := jobs.Result{Counts: map[string]int64{"managers": int64(len(managers))}}
@@ -152,8 +200,12 @@ func (s *Service) WeeklySummary(ctx context.Context, now time.Time) (jobs.Result
 		teams = append(teams, t.children[r]...)
 	}
 	teamFigures := make([]Figures, len(teams))
+	teamMonth := make([]MonthToDate, len(teams))
 	for i, id := range teams {
 		if teamFigures[i], err = Compute(ctx, s.db, t.below(id), week); err != nil {
+			return jobs.Result{}, err
+		}
+		if teamMonth[i], err = ComputeMonthToDate(ctx, s.db, t.below(id), []int64{id}, week); err != nil {
 			return jobs.Result{}, err
 		}
 	}
@@ -166,7 +218,7 @@ func (s *Service) WeeklySummary(ctx context.Context, now time.Time) (jobs.Result
 		b.WriteString("### " + title + "\n\n" + s.Text(lang, total))
 		for i, id := range teams {
 			f := teamFigures[i]
-			b.WriteString("\n\n**" + t.byID[id].Name + "**\n\n" + s.Text(lang, f))
+			b.WriteString("\n\n**" + t.byID[id].Name + "**\n\n" + s.Text(lang, f) + "\n" + s.TargetText(lang, teamMonth[i]))
 		}
 		notices = append(notices, Notice{UserID: a.ID, Kind: "weekly_summary", Title: title, Body: b.String(),
 			URL: "#/sales", DedupKey: fmt.Sprintf("weekly-summary:%d:%s", a.ID, monday), DueAt: now})
@@ -206,12 +258,12 @@ func (s *Service) postRobots(ctx context.Context, t *tree, kind, period string, 
 		if _, ok := t.byID[r.DepartmentID]; !ok {
 			continue // the department was removed
 		}
-		f, err := Compute(ctx, s.db, t.below(r.DepartmentID), p)
+		text, err := s.figuresText(ctx, s.lang, t, []int64{r.DepartmentID}, p)
 		if err != nil {
 			return err
 		}
 		title := s.msg.T(s.lang, titleKey, vars) + " · " + t.byID[r.DepartmentID].Name
-		sent, err := s.robots.Post(ctx, r, kind, period, title, "### "+title+"\n\n"+s.Text(s.lang, f))
+		sent, err := s.robots.Post(ctx, r, kind, period, title, "### "+title+"\n\n"+text)
 		switch {
 		case err != nil:
 			res.Counts["robot_failures"]++

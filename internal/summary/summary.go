@@ -135,3 +135,50 @@ func (s *Service) Text(lang string, f Figures) string {
 	}
 	return "- " + strings.Join(lines, "\n- ")
 }
+
+// MonthToDate is a scope's sales from the first of the month to the end of
+// a period, against the departments' monthly targets (report's
+// sales_targets; 0: none set).
+type MonthToDate struct {
+	Month     string // 2026-11
+	SalesFen  int64
+	TargetFen int64
+}
+
+// monthTo is the month of p's last day, from its first day to p.To.
+func monthTo(p Period) Period {
+	last := p.To.AddDate(0, 0, -1)
+	return Period{From: time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, p.To.Location()), To: p.To}
+}
+
+// ComputeMonthToDate returns the month-to-date sales of the departments
+// deptIDs (every department below included by the caller) and the sum of
+// the monthly targets set on targetIDs (the topmost of them, so that a
+// department's target is not counted again with its parent's).
+func ComputeMonthToDate(ctx context.Context, db *store.DB, deptIDs, targetIDs []int64, p Period) (MonthToDate, error) {
+	m := monthTo(p)
+	out := MonthToDate{Month: m.From.Format("2006-01")}
+	f, err := Compute(ctx, db, deptIDs, m)
+	if err != nil {
+		return out, err
+	}
+	out.SalesFen = f.SalesFen
+	if len(targetIDs) == 0 {
+		return out, nil
+	}
+	if err := db.GetContext(ctx, &out.TargetFen, `SELECT COALESCE(SUM(amount_fen), 0) FROM sales_targets
+		WHERE subject_kind = 'department' AND month = ? AND subject_id IN (`+store.Placeholders(len(targetIDs))+`)`,
+		append([]any{m.firstDay()}, store.Int64Args(targetIDs)...)...); err != nil {
+		return out, fmt.Errorf("summary: targets: %w", err)
+	}
+	return out, nil
+}
+
+// TargetText renders the month-to-date line in lang.
+func (s *Service) TargetText(lang string, m MonthToDate) string {
+	if m.TargetFen <= 0 {
+		return "- " + s.msg.T(lang, "summary.month_no_target", map[string]any{"month": m.Month, "amount": product.FormatFen(m.SalesFen)})
+	}
+	return "- " + s.msg.T(lang, "summary.month_target", map[string]any{"month": m.Month, "amount": product.FormatFen(m.SalesFen),
+		"target": product.FormatFen(m.TargetFen), "rate": fmt.Sprintf("%.1f", float64(m.SalesFen)*100/float64(m.TargetFen))})
+}

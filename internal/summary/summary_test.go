@@ -65,6 +65,15 @@ func TestTeamAndWeeklySummary(t *testing.T) {
 		if _, err := sales.Create(ctx, org.As(t, "sim_s5"), sale.Input{CustomerID: &c, AmountFen: &amount}); err != nil {
 			t.Fatal(err)
 		}
+		// Monthly targets: 销售二部 ¥10000; 销售一部 ¥5000 and its 华东组
+		// ¥2000, which sim_mgr1 (who manages both) must not see added.
+		month := time.Now().In(loc).Format("2006-01")
+		for name, fen := range map[string]int64{"销售二部": 1000000, "销售一部": 500000, "华东组": 200000} {
+			if _, err := db.Exec(`INSERT INTO sales_targets (subject_kind, subject_id, month, amount_fen, updated_by, updated_at)
+				SELECT 'department', id, ?, ?, 0, ? FROM departments WHERE name = ?`, month+"-01", fen, time.Now().UTC(), name); err != nil {
+				t.Fatal(err)
+			}
+		}
 		rec := &notices{}
 		svc := summary.New(db, grouprobot.NewService(db, nil), rec, i18n.MustLoad(), "zh-CN", loc, nil)
 		now := time.Now().In(loc)
@@ -78,12 +87,14 @@ func TestTeamAndWeeklySummary(t *testing.T) {
 		if mgr1.DedupKey != fmt.Sprintf("team-summary:%d:%s", org.ID("sim_mgr1"), date) || mgr1.Kind != "team_summary" {
 			t.Errorf("mgr1 notice: %+v", mgr1)
 		}
-		for _, want := range []string{"团队日报 " + date, "新增客户：2", "跟进记录：1", "销售数据：0 笔"} {
+		for _, want := range []string{"团队日报 " + date, "新增客户：2", "跟进记录：1", "销售数据：0 笔",
+			"本月（" + month + "）销售 ¥0.00，目标 ¥5000.00，完成 0.0%"} {
 			if !strings.Contains(mgr1.Body, want) {
 				t.Errorf("mgr1 body lacks %q:\n%s", want, mgr1.Body)
 			}
 		}
-		for _, want := range []string{"新增客户：1", "跟进记录：0", "销售数据：1 笔，¥1234.56"} {
+		for _, want := range []string{"新增客户：1", "跟进记录：0", "销售数据：1 笔，¥1234.56",
+			"本月（" + month + "）销售 ¥1234.56，目标 ¥10000.00，完成 12.3%"} {
 			if !strings.Contains(mgr2.Body, want) {
 				t.Errorf("mgr2 body lacks %q:\n%s", want, mgr2.Body)
 			}
@@ -102,6 +113,9 @@ func TestTeamAndWeeklySummary(t *testing.T) {
 			if !strings.Contains(admin.Body, want) {
 				t.Errorf("weekly body lacks %q:\n%s", want, admin.Body)
 			}
+		}
+		if n := strings.Count(admin.Body, "本月（"); n != 3 {
+			t.Errorf("weekly body has %d month-to-date lines, want one per team:\n%s", n, admin.Body)
 		}
 		if len(rec.sent) != 1 {
 			t.Errorf("%d weekly notices, want the one admin's", len(rec.sent))

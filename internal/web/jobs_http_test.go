@@ -198,7 +198,7 @@ func TestGroupRobotSummaries(t *testing.T) {
 	}
 	msgs := webhookMsgs()
 	if len(msgs) != 2 || !strings.Contains(msgs[1], "团队日报") || !strings.Contains(msgs[1], "销售一部") ||
-		!strings.Contains(msgs[1], "新增客户") {
+		!strings.Contains(msgs[1], "新增客户") || !strings.Contains(msgs[1], "本月（") {
 		t.Fatalf("summaries posted: %q", msgs)
 	}
 	if st := admin.Do("POST", "/api/v1/jobs/weekly-summary/run", nil, nil); st != 202 {
@@ -207,7 +207,7 @@ func TestGroupRobotSummaries(t *testing.T) {
 	if run := waitRun(t, admin, "weekly-summary"); run.Outcome != "ok" || run.Counts["robots"] != 1 {
 		t.Fatalf("weekly-summary: %+v", run)
 	}
-	if msgs = webhookMsgs(); len(msgs) != 3 || !strings.Contains(msgs[2], "销售周报") {
+	if msgs = webhookMsgs(); len(msgs) != 3 || !strings.Contains(msgs[2], "销售周报") || !strings.Contains(msgs[2], "本月（") {
 		t.Fatalf("weekly posted: %q", msgs)
 	}
 

@@ -6,6 +6,7 @@ import { state, can } from '../state.js';
 import { debounce, endlessList, fmtTime, optionLabel, optionIndex, chip, select } from '../ui.js';
 import { exportFile } from './export.js';
 import { takeDrill, drillNotice } from '../drill.js';
+import { attainmentStrip } from './attainment.js';
 
 // Kept while the same person has the app open, so coming back from a customer shows the same list.
 const DEFAULT_FILTERS = { q: '', level: '', status: '', source: '', industry: '', owner_id: '', rfm_segment: '', sort: '-updated_at', extra: null };
@@ -72,6 +73,10 @@ export async function customerListPage(ctx) {
     }
     filters.extra = Object.keys(extra).length ? extra : null;
   }
+
+  // The home page's 本月目标 strip loads beside the list, never holding it up.
+  const attain = can('target.view') ? attainmentStrip(ctx) : null;
+  if (attain) attain.load().catch(() => {});
 
   let owners = null;
   if (state.me.data_scope !== 'self' && can('user.view')) {
@@ -146,6 +151,7 @@ export async function customerListPage(ctx) {
   countActive();
 
   replace(ctx.main,
+    attain ? attain.el : null,
     h('div', { class: 'toolbar' },
       h('div', { class: 'search-wrap' }, icon('search', 'search-icon'), search),
       can('customer.import') ? h('a', { class: 'btn', href: '#/customers/import', 'data-testid': 'customer-import', title: t('import.action') }, icon('upload'), h('span', null, t('import.action'))) : null,
