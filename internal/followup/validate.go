@@ -37,26 +37,11 @@ func validText(v *errs.Invalid, field, s string, max int, required bool) string 
 	return s
 }
 
-// parseTime reads an RFC 3339 time as stored: UTC, milliseconds.
-func parseTime(v *errs.Invalid, field, s string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	if err != nil {
-		v.Add(field, "followup.bad_time")
-		return time.Time{}, false
-	}
-	t = t.UTC().Truncate(time.Millisecond)
-	if t.Year() < 2000 || t.Year() > 2100 {
-		v.Add(field, "validation.date_range")
-		return time.Time{}, false
-	}
-	return t, true
-}
-
 // apply validates in and writes its set fields onto f, adding every
 // problem to v; now bounds how far ahead followed_at may be.
 func apply(v *errs.Invalid, f *Followup, in Input, now time.Time, methods option.Set) {
 	if in.FollowedAt != nil {
-		if t, ok := parseTime(v, "followed_at", *in.FollowedAt); ok {
+		if t, ok := v.Time("followed_at", *in.FollowedAt, "followup.bad_time"); ok {
 			if t.After(now.Add(maxAhead)) {
 				v.Add("followed_at", "followup.too_far_ahead")
 			}
@@ -84,7 +69,7 @@ func apply(v *errs.Invalid, f *Followup, in Input, now time.Time, methods option
 	if in.NextFollowAt.Set {
 		f.NextFollowAt = nil
 		if p := in.NextFollowAt.Value; p != nil && strings.TrimSpace(*p) != "" {
-			if t, ok := parseTime(v, "next_follow_at", *p); ok {
+			if t, ok := v.Time("next_follow_at", *p, "followup.bad_time"); ok {
 				f.NextFollowAt = &t
 			}
 		}

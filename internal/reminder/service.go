@@ -143,7 +143,7 @@ func (s *Service) apply(ctx context.Context, x sqlx.QueryerContext, a *auth.Acto
 		}
 	}
 	if in.RemindAt != nil {
-		if t, ok := parseTime(v, "remind_at", *in.RemindAt); ok {
+		if t, ok := v.Time("remind_at", *in.RemindAt, "reminder.bad_time"); ok {
 			r.RemindAt = t
 		}
 	}
@@ -301,7 +301,7 @@ func (s *Service) Snooze(ctx context.Context, actor auth.Actor, id int64, in Sno
 	case in.Until != nil && in.Minutes != nil:
 		v.Add("until", "reminder.snooze_one")
 	case in.Until != nil:
-		if t, ok := parseTime(&v, "until", *in.Until); ok {
+		if t, ok := v.Time("until", *in.Until, "reminder.bad_time"); ok {
 			if !t.After(now) {
 				v.Add("until", "reminder.snooze_future")
 			}
@@ -390,21 +390,6 @@ func save(ctx context.Context, tx *sqlx.Tx, r *Reminder) error {
 func record(ctx context.Context, tx *sqlx.Tx, a *auth.Actor, action string, r *Reminder, changes map[string]audit.Change) error {
 	return audit.Record(ctx, tx, audit.By(a), audit.Entry{Action: action, Entity: "reminder", EntityID: r.ID,
 		EntityName: cut(r.Content, 60), CustomerID: r.CustomerID, Changes: changes})
-}
-
-// parseTime reads an RFC 3339 time as stored: UTC, milliseconds.
-func parseTime(v *errs.Invalid, field, s string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	if err != nil {
-		v.Add(field, "reminder.bad_time")
-		return time.Time{}, false
-	}
-	t = t.UTC().Truncate(time.Millisecond)
-	if t.Year() < 2000 || t.Year() > 2100 {
-		v.Add(field, "validation.date_range")
-		return time.Time{}, false
-	}
-	return t, true
 }
 
 func cut(s string, n int) string {
