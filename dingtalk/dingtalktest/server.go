@@ -304,29 +304,39 @@ func (s *Server) handle(pattern, api string, st style, auth authKind, h handlerF
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, api string, st style, auth authKind, h handlerFunc) {
-	reqID := newID(13)
+// admit is what every call meets before its handler, as on DingTalk: it is
+// counted, its body read (only then does the server notice a client that
+// gave up, which ends an injected latency wait), an injected fault answered,
+// and the per-API rate limit applied. It reports whether the call goes on.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, api string, st style, reqID string, maxBody int64) ([]byte, bool) {
 	s.countCall(api)
-	// Read the body first: only then does the server notice a client that
-	// gave up, which ends the latency wait below.
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
-		return
+		return nil, false
 	}
 	f, delay := s.takeFault(api)
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
 		case <-r.Context().Done():
-			return
+			return nil, false
 		}
 	}
 	if f != nil {
 		s.writeErr(w, st, reqID, f)
-		return
+		return nil, false
 	}
 	if !s.allowQPS(api) {
 		s.writeErr(w, st, reqID, errc(90018, "当前应用调用该接口并发量超过限制"))
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, api string, st style, auth authKind, h handlerFunc) {
+	reqID := newID(13)
+	body, ok := s.admit(w, r, api, st, reqID, 4<<20)
+	if !ok {
 		return
 	}
 	who, aerr := s.authenticate(r, st, auth)

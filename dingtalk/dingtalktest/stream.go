@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -296,25 +295,8 @@ func (s *Server) streamRoutes() {
 func (s *Server) streamOpen(w http.ResponseWriter, r *http.Request) {
 	api := dingtalk.APIStreamOpen
 	reqID := newID(13)
-	s.countCall(api)
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return
-	}
-	f, delay := s.takeFault(api)
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if f != nil {
-		s.writeErr(w, newStyle, reqID, f)
-		return
-	}
-	if !s.allowQPS(api) {
-		s.writeErr(w, newStyle, reqID, errc(90018, "当前应用调用该接口并发量超过限制"))
+	body, ok := s.admit(w, r, api, newStyle, reqID, 1<<20)
+	if !ok {
 		return
 	}
 	var req payload.ConnectionEndpointRequest
