@@ -190,3 +190,19 @@ export function lineEditor({ lines, catalogue, onChange }) {
     },
   };
 }
+
+// linesWithAmount is the line-item editor of a record whose amount follows
+// its lines until the person types their own (a discount, a rounded price):
+// an edited record whose amount differs from its lines keeps it.
+export function linesWithAmount(amount, rec, editing, catalogue) {
+  const linesSum = (rec.lines || []).reduce((a, l) => a + BigInt(l.total_fen), 0n);
+  let amountTouched = editing && (!(rec.lines || []).length || BigInt(rec.amount_fen) !== linesSum);
+  amount.addEventListener('input', () => { amountTouched = amount.value.trim() !== ''; });
+  return lineEditor({
+    lines: rec.lines || [], catalogue,
+    onChange: (sum) => {
+      if (!amountTouched) amount.value = sum > 0n ? fenToInput(sum) : '';
+      amount.placeholder = fenToInput(sum);
+    },
+  });
+}

@@ -7,7 +7,7 @@ import { state, can } from '../state.js';
 import { field, select, toast, clearFieldErrors, showFieldErrors } from '../ui.js';
 import { fenToInput, parseMoney } from '../format.js';
 import { products, people, stages } from '../catalog.js';
-import { customerPicker, lineEditor } from '../pickers.js';
+import { customerPicker, linesWithAmount } from '../pickers.js';
 import { saveRecord } from '../save.js';
 
 export async function opportunityFormPage(ctx) {
@@ -44,16 +44,7 @@ export async function opportunityFormPage(ctx) {
   inputs.amount.id = 'f-amount_fen';
   inputs.amount.setAttribute('data-testid', 'field-amount_fen');
 
-  const linesSum = (o.lines || []).reduce((a, l) => a + BigInt(l.total_fen), 0n);
-  let amountTouched = editing && (!(o.lines || []).length || BigInt(o.amount_fen) !== linesSum);
-  inputs.amount.addEventListener('input', () => { amountTouched = inputs.amount.value.trim() !== ''; });
-  const lines = lineEditor({
-    lines: o.lines || [], catalogue,
-    onChange: (sum) => {
-      if (!amountTouched) inputs.amount.value = sum > 0n ? fenToInput(sum) : '';
-      inputs.amount.placeholder = fenToInput(sum);
-    },
-  });
+  const lines = linesWithAmount(inputs.amount, o, editing, catalogue);
 
   let probTouched = false;
   inputs.probability.addEventListener('input', () => { probTouched = true; });

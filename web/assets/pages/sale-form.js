@@ -7,7 +7,7 @@ import { state, can } from '../state.js';
 import { field, select, toast, clearFieldErrors, showFieldErrors, today, showError } from '../ui.js';
 import { fmtMoney, fenToInput, parseMoney } from '../format.js';
 import { products, people } from '../catalog.js';
-import { customerPicker, lineEditor } from '../pickers.js';
+import { customerPicker, linesWithAmount } from '../pickers.js';
 import { saveRecord } from '../save.js';
 
 export async function saleFormPage(ctx) {
@@ -60,17 +60,7 @@ export async function saleFormPage(ctx) {
   inputs.notes.value = s.notes || '';
   inputs.amount.setAttribute('data-testid', 'field-amount_fen');
   inputs.amount.id = 'f-amount_fen';
-  // The amount follows the lines until the person types their own (a discount, a rounded price).
-  const linesSum = (s.lines || []).reduce((a, l) => a + BigInt(l.total_fen), 0n);
-  let amountTouched = editing && (!(s.lines || []).length || BigInt(s.amount_fen) !== linesSum);
-  inputs.amount.addEventListener('input', () => { amountTouched = inputs.amount.value.trim() !== ''; });
-  const lines = lineEditor({
-    lines: s.lines || [], catalogue,
-    onChange: (sum) => {
-      if (!amountTouched) inputs.amount.value = sum > 0n ? fenToInput(sum) : '';
-      inputs.amount.placeholder = fenToInput(sum);
-    },
-  });
+  const lines = linesWithAmount(inputs.amount, s, editing, catalogue);
   let ownerSel = null;
   if (owners) {
     const opts = owners.map((u) => ({ value: String(u.id), label: u.name }));
