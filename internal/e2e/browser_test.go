@@ -193,6 +193,11 @@ type page struct {
 
 	mu         sync.Mutex
 	exceptions []string
+
+	// toastSeen is the stamp (data-seq, a time in ms) of the last toast a
+	// waitText on the toast consumed: the toast element stays in the page
+	// with its last text, so a second "已保存" must be a newer toast.
+	toastSeen int
 }
 
 func openPage(t *testing.T, browserCtx context.Context, base string, width, height int64) *page {
@@ -241,9 +246,21 @@ func (p *page) describe() string {
 	return "the page at " + s
 }
 
+// click waits until the element is visible AND on top where it will be
+// clicked — not under a toast or the phone's bottom bar — as a person would,
+// then clicks it. (chromedp's own scroll leaves it at the viewport's edge, where
+// the fixed bottom bar or a fading toast may take the click instead.)
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	onTop := fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s);
+		if (!el) return false;
+		el.scrollIntoView({ block: 'center', inline: 'center' });
+		const r = el.getBoundingClientRect();
+		const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		return !!hit && (hit === el || el.contains(hit));
+	})()`, jsString(sel))
+	p.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Poll[chromedp.Void](onTop, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)), chromedp.Click(chromedp.CSS(sel)))
 }
 
 func (p *page) typeInto(sel, text string) {
@@ -266,9 +283,23 @@ func (p *page) waitFor(what, predicate string) {
 }
 
 // waitText waits until an element matching sel shows text containing want.
+const toastSel = `[data-testid="toast"]`
+
 func (p *page) waitText(sel, want string) {
 	p.t.Helper()
+	if sel == toastSel {
+		p.waitToast(want)
+		return
+	}
 	p.waitFor(fmt.Sprintf("%s shows %q", sel, want), fmt.Sprintf(`[...document.querySelectorAll(%s)].some((e) => e.textContent.includes(%s))`, jsString(sel), jsString(want)))
+}
+
+// waitToast waits for a toast newer than the last one waited for that says want.
+func (p *page) waitToast(want string) {
+	p.t.Helper()
+	newer := fmt.Sprintf(`(() => { const el = document.getElementById('toast'); return !!el && Number(el.dataset.seq) > %d && el.textContent.includes(%s); })()`, p.toastSeen, jsString(want))
+	p.waitFor(fmt.Sprintf("a new toast saying %q", want), newer)
+	fmt.Sscan(p.eval(`document.getElementById('toast').dataset.seq`), &p.toastSeen)
 }
 
 func (p *page) eval(expr string) string {

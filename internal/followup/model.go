@@ -79,10 +79,15 @@ type Input struct {
 
 // Filter narrows a follow-up list.
 type Filter struct {
-	CustomerID int64
-	OwnerID    int64
-	Method     string
-	From, To   *time.Time
-	Page       int
-	PageSize   int
+	CustomerID   int64
+	OwnerID      int64
+	DepartmentID int64
+	// DepartmentIDs limits to follow-ups filed under any of these
+	// departments (a report's department with its sub-departments), so a
+	// report's follow-up count drills down to exactly its records.
+	DepartmentIDs []int64
+	Method        string
+	From, To      *time.Time
+	Page          int
+	PageSize      int
 }

@@ -51,6 +51,13 @@ func (s *Store) List(ctx context.Context, a *auth.Actor, f Filter) ([]Followup, 
 	if f.OwnerID > 0 {
 		add("f.owner_id = ?", f.OwnerID)
 	}
+	if f.DepartmentID > 0 {
+		add("f.department_id = ?", f.DepartmentID)
+	}
+	if len(f.DepartmentIDs) > 0 {
+		where = append(where, "f.department_id IN ("+store.Placeholders(len(f.DepartmentIDs))+")")
+		args = append(args, store.Int64Args(f.DepartmentIDs)...)
+	}
 	if f.Method != "" {
 		add("f.method = ?", f.Method)
 	}

@@ -245,7 +245,8 @@ func (b *builder) performance(ctx context.Context, out *reportview.Report) error
 		{Key: "amount", Label: b.t("report.m.sales_amount"), Value: float64(tot.sales.Amount), Format: reportview.Money, Drill: all},
 		{Key: "won", Label: b.t("report.col.won"), Value: float64(tot.act.Won), Format: reportview.Int},
 		{Key: "win_rate", Label: b.t("report.col.win_rate"), Value: c["win_rate"].(float64), Format: reportview.Percent},
-		{Key: "followups", Label: b.t("report.col.followups"), Value: float64(tot.act.Followups), Format: reportview.Int},
+		{Key: "followups", Label: b.t("report.col.followups"), Value: float64(tot.act.Followups), Format: reportview.Int,
+			Drill: b.drill("followups", "from", from, "to", to)},
 		{Key: "new_customers", Label: b.t("report.col.new_customers"), Value: float64(tot.act.NewCustomers), Format: reportview.Int},
 		{Key: "attainment", Label: b.t("report.col.attainment"), Value: c["attainment"].(float64), Format: reportview.Percent},
 	}

@@ -22,6 +22,7 @@ func (s *Server) followupRoutes(g *gin.RouterGroup) {
 func (s *Server) followupFilter(c *gin.Context) (followup.Filter, error) {
 	p := s.params(c)
 	f := followup.Filter{CustomerID: p.id("customer_id"), OwnerID: p.id("owner_id"), Method: p.str("method"),
+		DepartmentID: p.id("department_id"), DepartmentIDs: p.ids("department_ids"),
 		From: p.date("from", false), To: p.date("to", true), Page: p.int("page"), PageSize: p.int("page_size")}
 	return f, p.err()
 }

@@ -14,6 +14,7 @@ import { usersPage } from './pages/users.js';
 import { auditPage } from './pages/audit.js';
 import { rolesPage } from './pages/roles.js';
 import { salesPage } from './pages/sales.js';
+import { followupsPage } from './pages/followups.js';
 import { saleFormPage } from './pages/sale-form.js';
 import { saleDetailPage } from './pages/sale-detail.js';
 import { opportunitiesPage } from './pages/opportunities.js';
@@ -41,6 +42,7 @@ const NAV = [
   { id: 'reminders', href: '#/reminders', icon: 'bell', label: 'nav.reminders', tab: 'tab.reminders', perm: 'reminder.view' },
   { id: 'opportunities', href: '#/pipeline', icon: 'pipeline', label: 'nav.opportunities', tab: 'tab.opportunities', perm: 'opportunity.view' },
   { id: 'sales', href: '#/sales', icon: 'sales', label: 'nav.sales', tab: 'tab.sales', perm: 'sale.view' },
+  { id: 'followups', href: '#/followups', icon: 'followup', label: 'nav.followups', perm: 'followup.view' },
   { id: 'reports', href: '#/reports', icon: 'chart', label: 'report.nav', tab: 'report.tab', perm: 'report.view' },
   { id: 'pool', href: '#/pool', icon: 'pool', label: 'nav.pool', tab: 'tab.pool', perm: 'pool.view' },
   { id: 'duplicates', href: '#/duplicates', icon: 'duplicates', label: 'nav.duplicates', tab: 'tab.duplicates', perm: 'customer.view' },
@@ -68,6 +70,7 @@ const ROUTES = [
   { re: /^\/users$/, page: usersPage, perm: 'user.view', nav: 'users' },
   { re: /^\/roles$/, page: rolesPage, perm: 'role.view', nav: 'roles' },
   { re: /^\/audit$/, page: auditPage, perm: 'audit.view', nav: 'audit' },
+  { re: /^\/followups$/, page: followupsPage, perm: 'followup.view', nav: 'followups' },
   { re: /^\/sales$/, page: salesPage, perm: 'sale.view', nav: 'sales' },
   { re: /^\/sales\/new$/, page: saleFormPage, perm: 'sale.create', nav: 'sales' },
   { re: /^\/sales\/(\d+)$/, page: saleDetailPage, perm: 'sale.view', nav: 'sales' },

@@ -13,6 +13,8 @@ export function toast(message, kind = 'info') {
     document.body.appendChild(el);
   }
   el.textContent = message;
+  // A stamp that tells a new toast from the last one's text, increasing across page loads.
+  el.dataset.seq = String(Math.max(Date.now(), Number(el.dataset.seq || 0) + 1));
   el.className = `toast toast-${kind} show`;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { el.className = `toast toast-${kind}`; }, kind === 'error' ? 5000 : 2600);
