@@ -237,7 +237,7 @@ func (a *App) wire(ctx context.Context) error {
 	sales := sale.NewService(a.DB, customer.NewStore(a.DB), loader, a.cfg.Location())
 	robots := grouprobot.NewService(a.DB, a.DingTalk)
 	// The summaries' work notifications go through the outbox.
-	sum := summary.New(a.DB, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.zone, a.log)
+	sum := summary.New(a.DB, loader, robots, outboxNotifier{db: a.DB}, msgs, a.cfg.Lang, a.zone, a.log)
 	a.Jobs = a.buildJobs(sum, pools, sessions)
 	a.Bot = chatbot.New(chatbot.Deps{DB: a.DB, KV: a.KV, Loader: loader, Customers: customers, Followups: followups,
 		Sales: sales, Reminders: botReminders{svc: a.Reminders}, Replier: a.DingTalk, AppSecret: a.robotSecret(),

@@ -98,7 +98,7 @@ func contains(ids []int64, id int64) bool {
 
 // figuresText is the period's figures and the month to date against the
 // departments' target.
-func (s *Service) figuresText(ctx context.Context, lang string, t *tree, depts []int64, p Period) (string, error) {
+func (s *Service) figuresText(ctx context.Context, lang string, t *tree, depts []int64, p Period, sh Shown) (string, error) {
 	below := t.below(depts...)
 	f, err := Compute(ctx, s.db, below, p)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Service) figuresText(ctx context.Context, lang string, t *tree, depts [
 	if err != nil {
 		return "", err
 	}
-	return s.Text(lang, f) + "\n" + s.TargetText(lang, m), nil
+	return lines(s.Text(lang, f, sh), s.TargetText(lang, m, sh)), nil
 }
 
 type person struct {
@@ -152,7 +152,7 @@ func (s *Service) TeamSummary(ctx context.Context, now time.Time) (jobs.Result, 
 	var notices []Notice
 	for _, m := range managers {
 		lang := s.langOf(m)
-		text, err := s.figuresText(ctx, lang, t, managed[m.ID], day)
+		text, err := s.figuresText(ctx, lang, t, managed[m.ID], day, s.readerShown(ctx, m.ID))
 		if err != nil {
 			return jobs.Result{}, err
 		}
@@ -212,13 +212,13 @@ func (s *Service) WeeklySummary(ctx context.Context, now time.Time) (jobs.Result
 	vars := map[string]any{"from": monday, "to": week.lastDay()}
 	var notices []Notice
 	for _, a := range admins {
-		lang := s.langOf(a)
+		lang, sh := s.langOf(a), s.readerShown(ctx, a.ID)
 		title := s.msg.T(lang, "summary.weekly_title", vars)
 		var b strings.Builder
-		b.WriteString("### " + title + "\n\n" + s.Text(lang, total))
+		b.WriteString("### " + title + "\n\n" + s.Text(lang, total, sh))
 		for i, id := range teams {
 			f := teamFigures[i]
-			b.WriteString("\n\n**" + t.byID[id].Name + "**\n\n" + s.Text(lang, f) + "\n" + s.TargetText(lang, teamMonth[i]))
+			b.WriteString("\n\n**" + t.byID[id].Name + "**\n\n" + lines(s.Text(lang, f, sh), s.TargetText(lang, teamMonth[i], sh)))
 		}
 		notices = append(notices, Notice{UserID: a.ID, Kind: "weekly_summary", Title: title, Body: b.String(),
 			URL: "#/sales", DedupKey: fmt.Sprintf("weekly-summary:%d:%s", a.ID, monday), DueAt: now})
@@ -253,12 +253,19 @@ func (s *Service) postRobots(ctx context.Context, t *tree, kind, period string, 
 	if err != nil {
 		return err
 	}
+	if len(robots) == 0 {
+		return nil
+	}
+	sh, err := s.groupShown(ctx)
+	if err != nil {
+		return err
+	}
 	var errList []error
 	for _, r := range robots {
 		if _, ok := t.byID[r.DepartmentID]; !ok {
 			continue // the department was removed
 		}
-		text, err := s.figuresText(ctx, s.lang, t, []int64{r.DepartmentID}, p)
+		text, err := s.figuresText(ctx, s.lang, t, []int64{r.DepartmentID}, p, sh)
 		if err != nil {
 			return err
 		}
@@ -275,6 +282,17 @@ func (s *Service) postRobots(ctx context.Context, t *tree, kind, period string, 
 		}
 	}
 	return errors.Join(errList...)
+}
+
+// lines joins the non-empty lines of a summary.
+func lines(parts ...string) string {
+	out := parts[:0:0]
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (s *Service) describe(res jobs.Result) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/grouprobot"
 	"github.com/dingcrm/crm/internal/i18n"
 	"github.com/dingcrm/crm/internal/product"
@@ -108,9 +109,22 @@ type Notifier interface {
 	Notify(ctx context.Context, notices []Notice) error
 }
 
+// Shown says which money figures a summary's reader may see: the same
+// field visibility (字段权限) that masks them in lists and reports.
+type Shown struct{ SaleAmounts, DealAmounts bool }
+
+// AllShown shows every figure.
+var AllShown = Shown{SaleAmounts: true, DealAmounts: true}
+
+// ShownBy is what a field policy lets its holder see.
+func ShownBy(p auth.FieldPolicy) Shown {
+	return Shown{SaleAmounts: p.Visible("sale.amount"), DealAmounts: p.Visible("opportunity.amount")}
+}
+
 // Service sends the summaries.
 type Service struct {
 	db       *store.DB
+	actors   *auth.Loader // each reader's field policy
 	robots   *grouprobot.Service
 	notifier Notifier // nil: no work notifications, robots only
 	msg      i18n.Catalog
@@ -120,20 +134,53 @@ type Service struct {
 }
 
 // New returns the service. notifier may be nil.
-func New(db *store.DB, robots *grouprobot.Service, notifier Notifier, msg i18n.Catalog, lang string,
+func New(db *store.DB, actors *auth.Loader, robots *grouprobot.Service, notifier Notifier, msg i18n.Catalog, lang string,
 	loc *time.Location, log *slog.Logger) *Service {
-	return &Service{db: db, robots: robots, notifier: notifier, msg: msg, lang: lang, loc: loc, log: log}
+	return &Service{db: db, actors: actors, robots: robots, notifier: notifier, msg: msg, lang: lang, loc: loc, log: log}
 }
 
-// Text renders figures as markdown lines in lang.
-func (s *Service) Text(lang string, f Figures) string {
+// Text renders figures as markdown lines in lang; amounts the reader may
+// not see are left out (the counts stay).
+func (s *Service) Text(lang string, f Figures, sh Shown) string {
+	sales := s.msg.T(lang, "summary.sales_count", map[string]any{"n": f.Sales})
+	if sh.SaleAmounts {
+		sales = s.msg.T(lang, "summary.sales", map[string]any{"n": f.Sales, "amount": product.FormatFen(f.SalesFen)})
+	}
+	won := s.msg.T(lang, "summary.won_count", map[string]any{"n": f.WonDeals})
+	if sh.DealAmounts {
+		won = s.msg.T(lang, "summary.won", map[string]any{"n": f.WonDeals, "amount": product.FormatFen(f.WonFen)})
+	}
 	lines := []string{
 		s.msg.T(lang, "summary.new_customers", map[string]any{"n": f.NewCustomers}),
 		s.msg.T(lang, "summary.followups", map[string]any{"n": f.Followups}),
-		s.msg.T(lang, "summary.sales", map[string]any{"n": f.Sales, "amount": product.FormatFen(f.SalesFen)}),
-		s.msg.T(lang, "summary.won", map[string]any{"n": f.WonDeals, "amount": product.FormatFen(f.WonFen)}),
+		sales, won,
 	}
 	return "- " + strings.Join(lines, "\n- ")
+}
+
+// readerShown is what one person may see of the figures; a person who
+// cannot be loaded (deactivated meanwhile) sees no amounts.
+func (s *Service) readerShown(ctx context.Context, userID int64) Shown {
+	a, err := s.actors.Load(ctx, userID)
+	if err != nil {
+		return Shown{}
+	}
+	return ShownBy(a.Fields)
+}
+
+// groupShown is what a team's group chat may see: its members are
+// salespeople, so the built-in 销售 role's field policy applies (no role:
+// no amounts).
+func (s *Service) groupShown(ctx context.Context) (Shown, error) {
+	var raw string
+	err := s.db.GetContext(ctx, &raw, "SELECT field_policy FROM roles WHERE code = 'sales'")
+	if store.IsNoRows(err) {
+		return Shown{}, nil
+	}
+	if err != nil {
+		return Shown{}, fmt.Errorf("summary: the sales role: %w", err)
+	}
+	return ShownBy(auth.ParseFieldPolicy(raw)), nil
 }
 
 // MonthToDate is a scope's sales from the first of the month to the end of
@@ -174,8 +221,12 @@ func ComputeMonthToDate(ctx context.Context, db *store.DB, deptIDs, targetIDs []
 	return out, nil
 }
 
-// TargetText renders the month-to-date line in lang.
-func (s *Service) TargetText(lang string, m MonthToDate) string {
+// TargetText renders the month-to-date line in lang; it is all sales
+// amounts, so a reader who may not see them gets no line.
+func (s *Service) TargetText(lang string, m MonthToDate, sh Shown) string {
+	if !sh.SaleAmounts {
+		return ""
+	}
 	if m.TargetFen <= 0 {
 		return "- " + s.msg.T(lang, "summary.month_no_target", map[string]any{"month": m.Month, "amount": product.FormatFen(m.SalesFen)})
 	}

@@ -75,7 +75,7 @@ func TestTeamAndWeeklySummary(t *testing.T) {
 			}
 		}
 		rec := &notices{}
-		svc := summary.New(db, grouprobot.NewService(db, nil), rec, i18n.MustLoad(), "zh-CN", loc, nil)
+		svc := summary.New(db, org.Loader, grouprobot.NewService(db, nil), rec, i18n.MustLoad(), "zh-CN", loc, nil)
 		now := time.Now().In(loc)
 		res, err := svc.TeamSummary(ctx, now)
 		if err != nil || res.Counts["managers"] != 2 || res.Counts["notices"] != 2 {
@@ -98,6 +98,25 @@ func TestTeamAndWeeklySummary(t *testing.T) {
 			if !strings.Contains(mgr2.Body, want) {
 				t.Errorf("mgr2 body lacks %q:\n%s", want, mgr2.Body)
 			}
+		}
+
+		// 字段权限: with the manager role's sale amounts hidden, the same
+		// summary keeps the counts and drops every sales amount — the
+		// month-to-date line is all amounts, so it goes too.
+		if _, err := db.Exec("UPDATE roles SET field_policy = ? WHERE code = 'manager'", `{"sale.amount":"hidden"}`); err != nil {
+			t.Fatal(err)
+		}
+		rec.sent = nil
+		if _, err := svc.TeamSummary(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		masked := rec.byUser()[org.ID("sim_mgr2")].Body
+		if !strings.Contains(masked, "销售数据：1 笔") || strings.Contains(masked, "1234.56") || strings.Contains(masked, "本月（") ||
+			!strings.Contains(masked, "赢单：0 个，¥0.00") {
+			t.Errorf("mgr2 body with sale amounts hidden:\n%s", masked)
+		}
+		if _, err := db.Exec("UPDATE roles SET field_policy = '{}' WHERE code = 'manager'"); err != nil {
+			t.Fatal(err)
 		}
 
 		// A week later, last week is this one.

@@ -179,6 +179,14 @@ func TestGroupRobotSummaries(t *testing.T) {
 	if n := len(webhookMsgs()); n != 1 {
 		t.Fatalf("%d test messages", n)
 	}
+	// The group's members are salespeople: with the 销售 role's amounts
+	// hidden, the team's daily summary in the group carries no amount.
+	setSalesPolicy := func(policy string) {
+		if _, err := srv.App.DB.Exec("UPDATE roles SET field_policy = ? WHERE code = 'sales'", policy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setSalesPolicy(`{"sale.amount":"hidden","opportunity.amount":"masked"}`)
 	for range 2 {
 		if st := admin.Do("POST", "/api/v1/jobs/team-summary/run", nil, nil); st != 202 {
 			t.Fatal(st)
@@ -198,9 +206,11 @@ func TestGroupRobotSummaries(t *testing.T) {
 	}
 	msgs := webhookMsgs()
 	if len(msgs) != 2 || !strings.Contains(msgs[1], "团队日报") || !strings.Contains(msgs[1], "销售一部") ||
-		!strings.Contains(msgs[1], "新增客户") || !strings.Contains(msgs[1], "本月（") {
+		!strings.Contains(msgs[1], "新增客户") || !strings.Contains(msgs[1], "销售数据：0 笔") ||
+		strings.Contains(msgs[1], "本月（") || strings.Contains(msgs[1], "¥") {
 		t.Fatalf("summaries posted: %q", msgs)
 	}
+	setSalesPolicy("{}")
 	if st := admin.Do("POST", "/api/v1/jobs/weekly-summary/run", nil, nil); st != 202 {
 		t.Fatal(st)
 	}
