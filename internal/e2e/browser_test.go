@@ -33,6 +33,13 @@ const stepTimeout = 10 * time.Second
 // finds, edits and deletes a customer; the admin restores it from the recycle
 // bin. It runs at the DingTalk phone size and at a desktop size, and checks that
 // a customer name made of HTML shows as text.
+// viewports are the two screens every page is tried on: a phone (the
+// DingTalk webview at 375 px) and a desktop.
+var viewports = []struct {
+	name          string
+	width, height int64
+}{{"phone", 375, 812}, {"desktop", 1280, 800}}
+
 func TestBrowser(t *testing.T) {
 	chromiumPath := chromium()
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -60,13 +67,6 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("start chromium: %v", err)
 	}
 
-	viewports := []struct {
-		name          string
-		width, height int64
-	}{
-		{"phone", 375, 812},
-		{"desktop", 1280, 800},
-	}
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			p := openPage(t, browserCtx, srv.URL, vp.width, vp.height)

@@ -28,10 +28,7 @@ func TestDingTalkAdmin(t *testing.T) {
 	s2 := srv.Login(t, "sim_s2")
 	s2ID := fmt.Sprint(s2.Me["id"])
 
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			// 刘洋 (sim_s2) gets 销售经理 by hand: the tree marks it 手动.
 			if st := admin.Do("PUT", "/api/v1/users/"+s2ID+"/roles", map[string]any{"role_ids": []int{2}}, nil); st != 200 {
@@ -132,12 +129,9 @@ func TestScreenshotsDingTalk(t *testing.T) {
 	if base == "" {
 		base = apptest.Start(t).URL
 	}
-	for _, vp := range []struct {
-		name string
-		w, h int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		for _, lang := range []string{"zh", "en"} {
-			p := openPage(t, browserCtx, base, vp.w, vp.h)
+			p := openPage(t, browserCtx, base, vp.width, vp.height)
 			p.login("sim_admin")
 			if lang == "en" {
 				p.click(`[data-testid="lang-switch"]`)

@@ -25,10 +25,7 @@ func TestFollowupsPage(t *testing.T) {
 		}
 	}
 	rows := `document.querySelectorAll('[data-testid="followup-row"]')`
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			p := openPage(t, browserCtx, srv.URL, vp.width, vp.height)
 			p.login("sim_s1")

@@ -72,10 +72,7 @@ func TestHomeAttainmentStrip(t *testing.T) {
 	}
 	// 373.45 / 1,000.00 = 37.3%; 373.45 / 2,000.00 = 18.7% (one decimal, as the cards show it).
 	const strip = `[data-testid="home-attainment"]`
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			for _, c := range []struct {
 				user, scope, pct string

@@ -24,10 +24,7 @@ func TestJobsAdmin(t *testing.T) {
 	const secret = "SECbrowser0123456789abcdef"
 	hook := fake.AddWebhookRobot("tok-browser-team1", secret)
 
-	for i, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for i, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			p := openPage(t, browserCtx, srv.URL, vp.width, vp.height)
 			p.login("sim_admin")

@@ -21,10 +21,7 @@ import (
 func TestReminders(t *testing.T) {
 	browserCtx := startBrowser(t)
 	srv := apptest.Start(t)
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			suffix := fmt.Sprintf("%s%06d", vp.name, time.Now().UnixNano()%1_000_000)
 			api := srv.Login(t, "sim_s3")

@@ -84,10 +84,7 @@ func TestReportPages(t *testing.T) {
 	funnel := reportviewtest.Funnel()
 	stub := reportStub(t, map[string]any{"sales": sales, "funnel": funnel})
 
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			p := openPage(t, browserCtx, srv.URL, vp.width, vp.height)
 			p.login("sim_mgr1")
@@ -199,10 +196,7 @@ func (p *page) shot(name string) {
 func TestTargetsPage(t *testing.T) {
 	browserCtx := startBrowser(t)
 	srv := apptest.Start(t)
-	for i, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for i, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			year := 2030 + i // a year of its own per run
 			p := openPage(t, browserCtx, srv.URL, vp.width, vp.height)
@@ -259,10 +253,7 @@ func TestReportPagesLive(t *testing.T) {
 			t.Fatalf("sale: %d", st)
 		}
 	}
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			p := openPage(t, browserCtx, srv.URL, vp.width, vp.height)
 			p.login("sim_s1")

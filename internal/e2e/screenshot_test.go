@@ -110,10 +110,7 @@ func TestScreenshots(t *testing.T) {
 		}
 		return false
 	}
-	for _, vp := range []struct {
-		name string
-		w, h int64
-	}{{"phone", 375, 812}, {"desktop", 1280, 800}} {
+	for _, vp := range viewports {
 		pages := map[string]*page{}
 		for _, sh := range shots {
 			if !want(sh.name) {
@@ -121,7 +118,7 @@ func TestScreenshots(t *testing.T) {
 			}
 			p := pages[sh.user]
 			if p == nil {
-				p = openPage(t, browserCtx, base, vp.w, vp.h)
+				p = openPage(t, browserCtx, base, vp.width, vp.height)
 				p.login(sh.user)
 				pages[sh.user] = p
 			}
