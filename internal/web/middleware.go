@@ -245,6 +245,18 @@ func (s *Server) rateLimit(name string, n int64, window time.Duration) gin.Handl
 	}
 }
 
+// callbackLimit is the rate limit of DingTalk's callbacks: one budget per
+// address shared by the event and robot callbacks. They are open to the
+// internet (the signature is checked inside), so this bounds what a
+// flood of forged pushes costs before any crypto or database work.
+func (s *Server) callbackLimit() gin.HandlerFunc {
+	n := s.CallbackRate
+	if n <= 0 {
+		n = defaultCallbackRate
+	}
+	return s.rateLimit("dingtalk-callback", n, time.Minute)
+}
+
 func actorOf(c *gin.Context) *auth.Actor {
 	a, _ := c.MustGet(ctxActor).(*auth.Actor)
 	return a
