@@ -127,7 +127,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(d.Trusted); err != nil {
 		return nil, err
 	}
-	e.Use(s.requestID, observe, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
+	e.Use(s.requestID, observe, s.accessLog, s.recoverPanic, s.securityHeaders, s.limitBody)
 	s.routes(e)
 	s.engine = e
 	return s, nil
