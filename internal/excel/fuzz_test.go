@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"testing"
 	"time"
 
@@ -19,6 +20,11 @@ import (
 
 // fuzzLimits keep the fuzzer's inputs cheap while exercising every limit.
 var fuzzLimits = Limits{MaxFileBytes: 1 << 20, MaxUnzippedBytes: 4 << 20, MaxRows: 200}
+
+// maxFuzzAlloc bounds what reading one input may allocate: a generous
+// multiple of the unzipped limit, far below what a decompression or
+// preallocation bomb would take.
+const maxFuzzAlloc = 64 * (4 << 20)
 
 // fuzzDeadline is far above what any accepted input needs (milliseconds).
 const fuzzDeadline = 5 * time.Second
@@ -35,9 +41,15 @@ func checkUpload(t *testing.T, s *Service, data []byte) {
 	// process instead, which makes the fuzzer keep the input.
 	hung := time.AfterFunc(2*fuzzDeadline, func() { panic(fmt.Sprintf("reading %d bytes hangs", len(data))) })
 	defer hung.Stop()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	up, err := s.readUpload(data, s.Locale("zh-CN"))
+	runtime.ReadMemStats(&after)
 	if d := time.Since(start); d > fuzzDeadline {
 		t.Fatalf("reading %d bytes took %v", len(data), d)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > maxFuzzAlloc {
+		t.Fatalf("reading %d bytes allocated %d MB", len(data), n>>20)
 	}
 	if err != nil {
 		return
