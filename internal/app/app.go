@@ -274,6 +274,7 @@ func (a *App) wire(ctx context.Context) error {
 		SessionTTL: a.cfg.Session.TTL, Version: Version, Trusted: a.cfg.HTTP.TrustedProxies,
 		Ready: web.ReadyChecks{DB: a.DB.PingContext}, System: a.System,
 		MaxBackupUpload: a.cfg.Backup.MaxUploadBytes, MetricsToken: a.cfg.Metrics.Token,
+		CallbackRate: a.cfg.HTTP.CallbackRatePerMinute,
 	})
 	return err
 }

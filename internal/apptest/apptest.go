@@ -31,6 +31,7 @@ type Server struct {
 	App *app.App
 	srv *httptest.Server
 	cfg config.Config
+	log *slog.Logger
 }
 
 // Start runs the CRM on a fresh SQLite database with the simulated
@@ -50,9 +51,22 @@ func Engines(t testing.TB) []string {
 // StartOn runs the CRM on the named engine ("sqlite" or "mysql").
 func StartOn(t testing.TB, engine string) *Server {
 	t.Helper()
+	return StartWith(t, Options{Engine: engine})
+}
+
+// Options change the CRM a test starts.
+type Options struct {
+	Engine string               // "sqlite" (the default) or "mysql"
+	Config func(*config.Config) // adjusts the configuration before it is validated
+	Log    *slog.Logger         // nil: discarded (stderr with CRM_TEST_LOG set)
+}
+
+// StartWith runs the CRM as o says.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	if engine == "mysql" {
+	if o.Engine == "mysql" {
 		_, name := storetest.OpenEmptyMySQL(t)
 		dsn, err := mysql.ParseDSN(os.Getenv("CRM_TEST_MYSQL_DSN"))
 		if err != nil {
@@ -68,24 +82,32 @@ func StartOn(t testing.TB, engine string) *Server {
 			t.Fatal("CI=true but CRM_TEST_REDIS_ADDR is not set")
 		}
 	}
-	return startWith(t, cfg)
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	return startWith(t, cfg, o.Log)
 }
 
 // Another starts a second instance of the CRM on the same database and
 // Redis as s, as a second server behind a load balancer would be.
 func (s *Server) Another(t testing.TB) *Server {
 	t.Helper()
-	return startWith(t, s.cfg)
+	return startWith(t, s.cfg, s.log)
 }
 
-func startWith(t testing.TB, cfg config.Config) *Server {
+// Config is the configuration s runs with.
+func (s *Server) Config() config.Config { return s.cfg }
+
+func startWith(t testing.TB, cfg config.Config, log *slog.Logger) *Server {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("CRM_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if os.Getenv("CRM_TEST_LOG") != "" {
+			log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		}
 	}
 	a, err := app.New(context.Background(), cfg, log)
 	if err != nil {
@@ -93,7 +115,7 @@ func startWith(t testing.TB, cfg config.Config) *Server {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	return &Server{URL: srv.URL, App: a, srv: srv, cfg: cfg}
+	return &Server{URL: srv.URL, App: a, srv: srv, cfg: cfg, log: log}
 }
 
 // Client is a browser-like API client: a cookie jar and the CSRF header.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The time grammar of 提醒 / remind, read at the start of the text:
@@ -98,7 +100,20 @@ func ParseWhen(s string, now time.Time, loc *time.Location) (time.Time, string, 
 	if at.After(now.AddDate(0, 0, maxDaysAhead)) {
 		return time.Time{}, s, ErrBadTime
 	}
-	// m[0] was matched on the lower-cased text; ToLower keeps the byte
-	// length of everything the patterns match (ASCII and CJK).
-	return at, strings.TrimSpace(s[len(m[0]):]), nil
+	return at, strings.TrimSpace(afterLowered(s, len(m[0]))), nil
+}
+
+// afterLowered returns what follows the part of s whose lower-cased form
+// is n bytes long. The patterns match the lower-cased text, and lowering
+// can change a character's length: "İ" (2 bytes) becomes "i", the Kelvin
+// sign (3 bytes) "k", so cutting s at n would split a character or drop
+// the start of the reminder's text ("next frİday" matched "next friday").
+func afterLowered(s string, n int) string {
+	i := 0
+	for n > 0 && i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		n -= utf8.RuneLen(unicode.ToLower(r))
+		i += size
+	}
+	return s[i:]
 }

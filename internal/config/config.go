@@ -60,6 +60,10 @@ type HTTP struct {
 	// ShutdownTimeout is how long a stopping server waits for requests in
 	// flight and running jobs to finish.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// CallbackRatePerMinute caps the requests per minute one address may
+	// send to DingTalk's callbacks (/dingtalk/events, /dingtalk/robot),
+	// counted in Redis when configured so it holds across instances.
+	CallbackRatePerMinute int64 `yaml:"callback_rate_per_minute"`
 }
 
 // Database selects the engine.
@@ -126,7 +130,7 @@ type Log struct {
 // no Redis, a simulated DingTalk organization.
 func Default() Config {
 	return Config{
-		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, ShutdownTimeout: 30 * time.Second},
+		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, ShutdownTimeout: 30 * time.Second, CallbackRatePerMinute: 600},
 		DataDir:  "data",
 		Database: Database{Driver: "sqlite"},
 		Redis:    Redis{Prefix: "crm:"},
@@ -191,6 +195,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr (CRM_HTTP_ADDR)", "%q is not host:port", c.HTTP.Addr)
+	}
+	if c.HTTP.CallbackRatePerMinute < 1 {
+		bad("http.callback_rate_per_minute", "must be at least 1, got %d", c.HTTP.CallbackRatePerMinute)
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		bad("http.max_body_bytes", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)

@@ -22,9 +22,10 @@ func (s *Server) orgsyncRoutes(g *gin.RouterGroup) {
 
 // dingtalkEventRoutes mounts DingTalk's event callback. It is outside
 // /api/v1 and needs no session or CSRF token: the push's signature (and
-// its encryption) is the authentication.
+// its encryption) is the authentication. Being open to anyone, it is
+// rate-limited per address like the robot's callback.
 func (s *Server) dingtalkEventRoutes(e *gin.Engine) {
-	e.POST("/dingtalk/events", gin.WrapH(s.OrgSync.CallbackHandler()))
+	e.POST("/dingtalk/events", s.callbackLimit(), gin.WrapH(s.OrgSync.CallbackHandler()))
 }
 
 type startSyncInput struct {

@@ -117,15 +117,34 @@ func (s *Server) tooLarge(c *gin.Context, key string, args map[string]any) {
 		Message: s.msg.T(langOf(c), key, args)}})
 }
 
-// securityHeaders keeps the browser from sniffing types, leaking referrers or
-// running scripts from anywhere but the app itself.
-func securityHeaders(c *gin.Context) {
+// securityHeaders keeps the browser from sniffing types, leaking referrers,
+// framing the app elsewhere or running scripts from anywhere but the app
+// itself (the browser test TestCSPKept proves the pages keep to the
+// policy). API answers carry personal data and are never stored by a
+// browser or proxy cache; a handler may still set its own caching (the
+// company logo). Behind HTTPS (secure cookies) browsers are told to stay
+// on HTTPS.
+func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	// frame-ancestors says the same to current browsers; DingTalk's older
+	// webviews only know this header. The app is never framed by DingTalk
+	// (the clients open it in a webview or the PC side panel).
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		h.Set("Cache-Control", "no-store")
+	}
+	if s.SecureCookie {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	c.Next()
 }
+
+// contentSecurityPolicy allows the app's own scripts, styles and images
+// (plus data: images, inline style attributes) and nothing else.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
 
 func (s *Server) defaultLang(c *gin.Context, saved string) string {
 	if l := i18n.Match(c.GetHeader("Accept-Language")); l != "" {
@@ -243,6 +262,18 @@ func (s *Server) rateLimit(name string, n int64, window time.Duration) gin.Handl
 		}
 		c.Next()
 	}
+}
+
+// callbackLimit is the rate limit of DingTalk's callbacks: one budget per
+// address shared by the event and robot callbacks. They are open to the
+// internet (the signature is checked inside), so this bounds what a
+// flood of forged pushes costs before any crypto or database work.
+func (s *Server) callbackLimit() gin.HandlerFunc {
+	n := s.CallbackRate
+	if n <= 0 {
+		n = defaultCallbackRate
+	}
+	return s.rateLimit("dingtalk-callback", n, time.Minute)
 }
 
 func actorOf(c *gin.Context) *auth.Actor {

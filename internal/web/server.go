@@ -81,7 +81,14 @@ type Deps struct {
 	System          *system.Service
 	MaxBackupUpload int64  // cap of an uploaded archive
 	MetricsToken    string // bearer token that may read /metrics from anywhere
+	// CallbackRate caps each address's requests per minute to DingTalk's
+	// callbacks (0: defaultCallbackRate).
+	CallbackRate int64
 }
+
+// defaultCallbackRate is generous: DingTalk pushes a big org change as
+// bursts of events from a few addresses, and a refused push is retried.
+const defaultCallbackRate = 600
 
 // ReadyChecks are /readyz's dependency checks; each must honour ctx's
 // deadline.
@@ -120,7 +127,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(d.Trusted); err != nil {
 		return nil, err
 	}
-	e.Use(s.requestID, observe, s.accessLog, s.recoverPanic, securityHeaders, s.limitBody)
+	e.Use(s.requestID, observe, s.accessLog, s.recoverPanic, s.securityHeaders, s.limitBody)
 	s.routes(e)
 	s.engine = e
 	return s, nil
@@ -137,7 +144,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.opsRoutes(e) // /healthz, /readyz, /metrics
 	s.dingtalkEventRoutes(e)
 	if s.Bot != nil {
-		e.POST("/dingtalk/robot", gin.WrapH(s.Bot.CallbackHandler()))
+		e.POST("/dingtalk/robot", s.callbackLimit(), gin.WrapH(s.Bot.CallbackHandler()))
 	}
 	api := e.Group("/api/v1")
 	api.GET("/openapi.json", s.openAPI)
