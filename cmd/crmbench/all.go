@@ -211,15 +211,16 @@ func (r *allRun) runAll(ctx context.Context) []benchRow {
 			return append(rows, failed("build", err))
 		}
 	}
-	seeded := false
+	seeded, seedErr := false, error(nil)
 	seed := func() error {
-		if seeded {
-			return nil
+		if seeded || seedErr != nil {
+			return seedErr
 		}
-		got, err := r.ensureSeeded(ctx)
+		var got []benchRow
+		got, seedErr = r.ensureSeeded(ctx)
 		rows = append(rows, got...)
-		seeded = err == nil
-		return err
+		seeded = seedErr == nil
+		return seedErr
 	}
 	step("startup", func() ([]benchRow, error) {
 		return serverRows(ctx, r.bin, r.dir, r.dsnFor("startup"), r.o.settle), nil
@@ -286,9 +287,11 @@ func (r *allRun) ensureSeeded(ctx context.Context) ([]benchRow, error) {
 	if have != n || r.o.reseed {
 		fmt.Fprintf(r.log, "loading %d customers into %s (it holds %d)\n", n, r.cfg.DBName, have)
 		start := time.Now()
-		err := seedCmd(ctx, []string{"--dsn", r.o.dsn, "--customers", strconv.Itoa(n), "--reset", "--workers", "2"}, r.log, r.log)
+		// One writer: the report summary triggers make concurrent bulk
+		// writers of customers and sales deadlock on shared summary rows.
+		err := seedCmd(ctx, []string{"--dsn", r.o.dsn, "--customers", strconv.Itoa(n), "--reset", "--workers", "1"}, r.log, r.log)
 		if err != nil {
-			return nil, fmt.Errorf("seed: %w", err)
+			return nil, err
 		}
 		took := time.Since(start).Seconds()
 		row := reported("seed", fmt.Sprintf("bulk-load %d customers with their search index", n), sQ(took), quantity{})
@@ -299,7 +302,7 @@ func (r *allRun) ensureSeeded(ctx context.Context) ([]benchRow, error) {
 		fmt.Fprintf(r.log, "%s already holds %d customers: reusing them (--reseed to reload)\n", r.cfg.DBName, have)
 	}
 	if sales == 0 && r.o.wants("backup") {
-		if err := seedSalesCmd(ctx, []string{"--dsn", r.o.dsn, "--sales", strconv.Itoa(n)}, r.log, r.log); err != nil {
+		if err := seedSalesCmd(ctx, []string{"--dsn", r.o.dsn, "--sales", strconv.Itoa(n), "--workers", "1"}, r.log, r.log); err != nil {
 			return rows, fmt.Errorf("seed-sales: %w", err)
 		}
 	}

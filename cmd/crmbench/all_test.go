@@ -78,6 +78,7 @@ func TestTargets(t *testing.T) {
 	}{
 		{faster("search", "q", msQ(2), msQ(200), 50), "pass", "100× faster"},
 		{faster("search", "q", msQ(10), msQ(200), 50), "FAIL", "20× faster"},
+		{faster("search", "q", msQ(10), msQ(5), 50), "FAIL", "2.0× slower"},
 		{within("import", "i", sQ(9), sQ(3), 3), "pass", "3.0×"},
 		{within("import", "i", sQ(10), sQ(3), 3), "FAIL", "3.3×"},
 		{atLeast("reminders", "r", quantity{17, "/s"}, quantity{20, "/s"}, 0.9), "FAIL", "0.85×"},

@@ -143,9 +143,13 @@ func passIf(ok bool) string {
 func (r benchRow) cells() []string {
 	ratio := "–"
 	if r.ratio > 0 {
-		ratio = ratioText(r.ratio)
-		if r.speedup {
-			ratio += " faster"
+		switch {
+		case r.speedup && r.ratio < 1:
+			ratio = times(1/r.ratio) + " slower"
+		case r.speedup:
+			ratio = times(r.ratio) + " faster"
+		default:
+			ratio = ratioText(r.ratio)
 		}
 	}
 	target := r.target
