@@ -202,6 +202,11 @@ func (r *allRun) runAll(ctx context.Context) []benchRow {
 			rows = append(rows, failed(name, err))
 			fmt.Fprintf(r.log, "%s: %v\n", name, err)
 		}
+		// The rows so far, so a long run stopped half-way keeps them.
+		printMarkdown(r.log, got)
+		if r.o.out != "" {
+			writeMarkdown(r.o.out, "(incomplete: the run is still going)", rows)
+		}
 	}
 	needServer := r.o.wants("startup") || r.o.wants("backup")
 	if needServer {
@@ -341,6 +346,7 @@ func (r *allRun) reportRows(ctx context.Context) ([]benchRow, error) {
 	steps := r.o.size.salesSteps
 	o := reportOptions{dsn: r.dsnFor("reports"), steps: steps, customers: min(50_000, r.o.size.customers), runs: min(15, r.o.size.runs), reset: true}
 	cases, err := runReports(ctx, o, r.log)
+	dropDatabase(ctx, o.dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -401,6 +407,22 @@ func (r *allRun) backupRows(ctx context.Context) ([]benchRow, error) {
 	backupMem.note = "the target is memory flat with size: compare runs at two scales"
 	restoreMem := reported("backup", "crm restore peak RSS (baseline: the mysql client's)", rss(results[3]), rss(results[2]))
 	return []benchRow{backup, restore, backupMem, restoreMem}, nil
+}
+
+// dropDatabase removes a database the run made for itself, once measured.
+func dropDatabase(ctx context.Context, dsn string) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil || cfg.DBName == "" {
+		return
+	}
+	name := cfg.DBName
+	cfg.DBName = ""
+	db, err := openMySQL(ctx, cfg.FormatDSN(), false)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+strings.ReplaceAll(name, "`", "")+"`")
 }
 
 // describeRun is the line printed above the table: when, on what, how.

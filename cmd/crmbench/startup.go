@@ -108,6 +108,7 @@ func mysqlStartRow(ctx context.Context, bin, dir, dsn string) benchRow {
 	if err := prepareDatabase(ctx, dsn, true); err != nil {
 		return failed("startup", err)
 	}
+	defer dropDatabase(ctx, dsn)
 	env := []string{"CRM_DATA_DIR=" + filepath.Join(dir, "mysqldata"), "CRM_DATABASE_DRIVER=mysql", "CRM_DATABASE_DSN=" + dsn}
 	first, err := startUntilReady(ctx, bin, filepath.Join(dir, "mysql-first.log"), env, "--migrate")
 	if err != nil {
