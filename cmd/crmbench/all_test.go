@@ -58,6 +58,9 @@ func TestRowsFromBenchOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct{ result, ratio string }{{"pass", "0.80×"}, {"pass", "0.93×"}, {"pass", "–"}}
+	if got := rows[2].cells()[2]; got != "0 drops" {
+		t.Errorf("zero drops shown as %q, want 0 drops", got)
+	}
 	for i, w := range want {
 		cells := rows[i].cells()
 		if cells[6] != w.result || cells[4] != w.ratio {

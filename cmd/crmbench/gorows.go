@@ -134,7 +134,7 @@ func orgSyncRows(res benchResults) ([]benchRow, error) {
 	wall := within("orgsync", "full sync wall time (baseline: busiest API's calls ÷ 20/s)", sQ(m.get(n, "wall_s")), sQ(m.get(n, "bound_s")), 1.2)
 	wall.note = fmt.Sprintf("of which writing %s", sQ(m.get(n, "apply_s")))
 	writes := m.get(n, "second_sync_writes")
-	second := benchRow{bench: "orgsync", name: "second sync of the unchanged organization writes", figure: quantity{writes, ""},
+	second := benchRow{bench: "orgsync", name: "second sync of the unchanged organization writes", figure: quantity{writes, "writes"},
 		target: "nothing", result: passIf(writes == 0 && m.err == nil)}
 	return []benchRow{calls, wall, second}, m.err
 }
@@ -162,7 +162,7 @@ func remindersRows(s reminderSize) func(benchResults) ([]benchRow, error) {
 		rate := atLeast("reminders", "send rate while work waited (baseline: DingTalk's ceiling)",
 			quantity{m.get(n, "sends/s"), "/s"}, quantity{dingTalkCeiling, "/s"}, 0.9)
 		drops := m.get(n, "drops")
-		dropRow := benchRow{bench: "reminders", name: "dropped by DingTalk's same-content rule", figure: quantity{drops, ""},
+		dropRow := benchRow{bench: "reminders", name: "dropped by DingTalk's same-content rule", figure: quantity{drops, "drops"},
 			target: "0", result: passIf(drops == 0 && m.err == nil)}
 		return []benchRow{calls, rate, dropRow}, m.err
 	}
