@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -207,11 +208,16 @@ func (b *backupBench) timed(ctx context.Context, what string, cmd *exec.Cmd, std
 		cmd.Stdin = f
 	}
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
 		return stepResult{}, fmt.Errorf("%s: %w", what, err)
 	}
-	r := stepResult{what: what, took: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	peak := watchPeakRSS(cmd.Process.Pid)
+	err := cmd.Wait()
+	r := stepResult{what: what, took: time.Since(start), maxKB: peak()}
+	if err != nil {
+		return stepResult{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && r.maxKB == 0 {
 		r.maxKB = ru.Maxrss
 	}
 	if stdoutFile != "" {
@@ -292,4 +298,35 @@ func portOf(addr string) string {
 		return addr[i+1:]
 	}
 	return "3306"
+}
+
+// watchPeakRSS samples the process's VmHWM (its own peak resident size)
+// every 20 ms until the returned function is called, which gives the last
+// sample. The kernel's rusage is not used first because a child's
+// ru_maxrss starts at the resident size of the parent that forked it, a
+// floor that hides small programs like mysqldump behind crmbench's own.
+func watchPeakRSS(pid int) func() int64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if mem, err := readProcStatus(pid); err == nil {
+				peak.Store(max(peak.Load(), mem["VmHWM"]))
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
 }

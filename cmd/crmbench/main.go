@@ -17,6 +17,12 @@ import (
 const usage = `Usage: crmbench <command> [flags]
 
 Commands:
+  all          seed at a chosen scale and run every benchmark the issues
+               name, each figure beside its baseline from the same run, in
+               one table (needs the Go toolchain and this repository: the
+               package benchmarks run through go test)
+               flags: --dsn DSN --scale tiny|small|medium|full --customers N
+               --only a,b --skip a,b --out FILE.md --strict --reseed
   seed         create/migrate a MySQL database and bulk-load customers
                flags: --dsn DSN --customers N --workers N --batch N --reset
   search       keyword search through the service vs LIKE scans, and the
@@ -39,6 +45,7 @@ Commands:
                flags: --settle D --limit-mb N --keep
 
 Reproduce docs/benchmarks.md:
+  go run ./cmd/crmbench all --scale full --out bench.md   # everything, 1,000,000 customers
   go run ./cmd/crmbench seed   --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --customers 1000000
   go run ./cmd/crmbench search --dsn 'root@tcp(127.0.0.1:3306)/crm_bench'
   go run ./cmd/crmbench idle-rss
@@ -63,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "all":
+		return allCmd(ctx, rest, stdout, stderr)
 	case "seed":
 		return seedCmd(ctx, rest, stdout, stderr)
 	case "search":

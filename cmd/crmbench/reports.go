@@ -70,6 +70,27 @@ func reportsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !o.reset {
 		return errors.New("the reports benchmark loads its own data: run it with --reset (the default)")
 	}
+	_, err = runReports(ctx, o, stdout)
+	return err
+}
+
+// reportCase is one report timed through the summaries (fast) and the
+// direct GROUP BY (slow) at one number of sales.
+type reportCase struct {
+	name       string
+	sales      int
+	fast, slow samples
+}
+
+// runReports loads the data, prints each step's table as it goes and
+// returns every timed case, for `crmbench all`.
+func runReports(ctx context.Context, o reportOptions, stdout io.Writer) ([]reportCase, error) {
+	var out []reportCase
+	err := measureReports(ctx, o, stdout, func(c reportCase) { out = append(out, c) })
+	return out, err
+}
+
+func measureReports(ctx context.Context, o reportOptions, stdout io.Writer, record func(reportCase)) error {
 	if err := prepareDatabase(ctx, o.dsn, true); err != nil {
 		return err
 	}
@@ -152,6 +173,7 @@ func reportsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			fmt.Fprintf(stdout, "%-44s %10s %10s %10s %10s %8s\n", c.name, ms(fast.p50()), ms(fast.p95()), ms(slow.p50()), ms(slow.p95()),
 				times(float64(slow.p50())/float64(fast.p50())))
+			record(reportCase{name: c.name, sales: step, fast: fast, slow: slow})
 		}
 	}
 	fmt.Fprintf(stdout, "load %s\n", loadAvg())
