@@ -22,6 +22,8 @@ type checks struct {
 	messages   int           // their notifications (one per recipient)
 	onceEach   int           // notifications whose batch reached its person exactly once
 	deliveries int           // work notifications the fake recorded in all
+	batches    int64         // the batches the dispatcher formed
+	retried    int64         // batches sent more than once (DingTalk down, instance killed)
 	jobRuns    map[string][2]int64
 	dupTicks   []string
 	readyAtEnd int
@@ -78,6 +80,12 @@ func (w *world) check(ctx context.Context, l *load, drain time.Duration, ended t
 	}
 	time.Sleep(2 * time.Second) // a send whose answer is still on its way
 	w.checkReminders(ctx, c)
+	if err := w.db.GetContext(ctx, &c.batches, `SELECT COUNT(*) FROM outbox_batches`); err != nil {
+		c.fail("count batches: %v", err)
+	}
+	if err := w.db.GetContext(ctx, &c.retried, `SELECT COUNT(*) FROM outbox_batches WHERE attempts > 1`); err != nil {
+		c.fail("count batches: %v", err)
+	}
 	w.checkJobRuns(ctx, c)
 	return c
 }
@@ -292,6 +300,7 @@ func (c *checks) report(out io.Writer, w *world, l *load, t0 time.Time) {
 	fmt.Fprintf(out, "  notifications drained %s after the load ended (backlog %d)\n", c.drained.Round(time.Second), c.backlog)
 	fmt.Fprintf(out, "  reminders created by the load: %d, notifications %d, delivered exactly once: %d (the fake recorded %d work notifications)\n",
 		c.reminders, c.messages, c.onceEach, c.deliveries)
+	fmt.Fprintf(out, "  notification batches: %d, of which sent more than once (a failed or unanswered attempt retried): %d\n", c.batches, c.retried)
 	fmt.Fprintf(out, "  scheduled job runs (ok / failed or skipped):")
 	jobs := make([]string, 0, len(c.jobRuns))
 	for j := range c.jobRuns {
