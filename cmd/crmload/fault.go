@@ -277,12 +277,6 @@ func (w *world) inject(ctx context.Context, l *load, d time.Duration, out io.Wri
 	dt := faultEvent{name: "DingTalk down", start: time.Now()}
 	w.fake.down()
 	say("fake DingTalk down")
-	// Send what is due now, whatever the minute: the sends must fail and
-	// be retried once DingTalk is back (a scheduled tick may not fall in
-	// a short outage). A manual run, so the tick check ignores it.
-	time.Sleep(2 * time.Second)
-	st, err := l.call(context.WithoutCancel(ctx), l.tokens["sim_admin"], "POST", w.instances[0].url()+"/api/v1/jobs/dispatch-reminders/run", nil, nil)
-	say("dispatch-reminders run by hand while DingTalk is down: status %d %v", st, errOrEmpty(err))
 	at(schedule.dtUp)
 	if err := w.fake.up(); err != nil {
 		say("%v", err)
@@ -292,11 +286,21 @@ func (w *world) inject(ctx context.Context, l *load, d time.Duration, out io.Wri
 	say("fake DingTalk back")
 }
 
-func errOrEmpty(err error) string {
-	if err == nil {
-		return ""
+// alignDingTalkOutage waits, when the DingTalk outage is short, until
+// starting now puts a minute boundary 5 s into it: the scheduler
+// dispatches at the minute (and forms batches only of what was due by
+// then), so an outage between two minutes would go unfelt. The ten-minute
+// run's five-minute outage holds several minutes anyway.
+func alignDingTalkOutage(d time.Duration, out io.Writer) {
+	down := time.Duration(schedule.dtDown * float64(d))
+	if time.Duration((schedule.dtUp-schedule.dtDown)*float64(d)) >= 2*time.Minute {
+		return
 	}
-	return err.Error()
+	now := time.Now()
+	boundary := now.Add(down + 5*time.Second).Truncate(time.Minute).Add(time.Minute)
+	wait := boundary.Add(-down - 5*time.Second).Sub(now)
+	fmt.Fprintf(out, "crmload: waiting %s so a dispatch minute falls inside the DingTalk outage\n", wait.Round(time.Second))
+	time.Sleep(wait)
 }
 
 // runFaults is the whole fault run; it returns an error when a check
@@ -326,6 +330,7 @@ func runFaults(ctx context.Context, o options, fo faultOptions, out io.Writer) (
 	}
 	fmt.Fprintf(out, "crmload: %d instance(s), %d workers, %s, reminders due within %s; faults:\n",
 		len(o.targets), o.workers, o.duration, l.remindWithin)
+	alignDingTalkOutage(o.duration, out)
 	start := time.Now()
 	var wg sync.WaitGroup
 	faultCtx, stopFaults := context.WithTimeout(ctx, o.duration)

@@ -24,6 +24,7 @@ type checks struct {
 	deliveries int           // work notifications the fake recorded in all
 	batches    int64         // the batches the dispatcher formed
 	retried    int64         // batches sent more than once (DingTalk down, instance killed)
+	manual     []string      // the runs started by hand (dispatch while DingTalk was down)
 	jobRuns    map[string][2]int64
 	dupTicks   []string
 	readyAtEnd int
@@ -82,6 +83,10 @@ func (w *world) check(ctx context.Context, l *load, drain time.Duration, ended t
 	w.checkReminders(ctx, c)
 	if err := w.db.GetContext(ctx, &c.batches, `SELECT COUNT(*) FROM outbox_batches`); err != nil {
 		c.fail("count batches: %v", err)
+	}
+	if err := w.db.SelectContext(ctx, &c.manual, `SELECT CONCAT(job, ': ', outcome, ' — ', summary, ' ', error) FROM job_runs
+		WHERE origin = 'manual' ORDER BY id`); err != nil {
+		c.fail("read manual runs: %v", err)
 	}
 	if err := w.db.GetContext(ctx, &c.retried, `SELECT COUNT(*) FROM outbox_batches WHERE attempts > 1`); err != nil {
 		c.fail("count batches: %v", err)
@@ -311,6 +316,9 @@ func (c *checks) report(out io.Writer, w *world, l *load, t0 time.Time) {
 		fmt.Fprintf(out, " %s %d/%d", j, c.jobRuns[j][0], c.jobRuns[j][1])
 	}
 	fmt.Fprintf(out, "\n  job ticks run more than once: %d\n", len(c.dupTicks))
+	for _, m := range c.manual {
+		fmt.Fprintf(out, "  run by hand: %s\n", m)
+	}
 }
 
 func names(ws []window) []string {
