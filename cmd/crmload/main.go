@@ -6,7 +6,9 @@
 // whether every write that was acknowledged can be read back.
 //
 // It only talks to loopback addresses and only to CRMs in simulated mode
-// (it signs in with the dev login). See docs/load.md.
+// (it signs in with the dev login). With -faults it starts its own CRMs,
+// Redis, MySQL proxy and fake DingTalk, breaks each during the load and
+// checks nothing was lost or done twice (fault.go). See docs/load.md.
 package main
 
 import (
@@ -57,7 +59,7 @@ type options struct {
 func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("crmload", flag.ContinueOnError)
 	fs.SetOutput(out)
-	targets := fs.String("targets", "http://127.0.0.1:8080", "comma-separated base URLs of the instances (loopback only)")
+	targets := fs.String("targets", "http://127.0.0.1:8080", "comma-separated base URLs of the instances (loopback only; ignored with -faults)")
 	o := options{}
 	fs.DurationVar(&o.duration, "duration", time.Minute, "how long to run (at most 30m)")
 	fs.Int64Var(&o.requests, "requests", 1_000_000, "stop after this many requests (at most 5,000,000)")
