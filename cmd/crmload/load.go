@@ -39,6 +39,35 @@ type load struct {
 	mu      sync.Mutex
 	written []written
 	samples []sample
+	// down marks instances out of rotation (the fault run's killed one, as
+	// a load balancer's health check would); nil in the plain run.
+	down []atomic.Bool
+	// trace, when set, records every request (the fault run classifies
+	// failures by the fault windows they fell in).
+	trace *trace
+	// remindWithin is how far ahead the reminders the mix creates fall due.
+	remindWithin time.Duration
+}
+
+// trace is every request of the run, in the order they ended.
+type trace struct {
+	mu   sync.Mutex
+	reqs []traced
+}
+
+type traced struct {
+	start  time.Time
+	dur    time.Duration
+	target int
+	status int
+	err    bool
+	route  string
+}
+
+func (t *trace) add(r traced) {
+	t.mu.Lock()
+	t.reqs = append(t.reqs, r)
+	t.mu.Unlock()
 }
 
 // written is an acknowledged write to read back afterwards.
@@ -46,11 +75,22 @@ type written struct{ who, path string }
 
 func newLoad(o options) *load {
 	tr := &http.Transport{MaxIdleConnsPerHost: o.workers + 4, IdleConnTimeout: 30 * time.Second}
-	return &load{o: o, http: &http.Client{Timeout: 15 * time.Second, Transport: tr}, stats: newStats(), tokens: map[string]string{}, has: map[string]bool{}}
+	return &load{o: o, http: &http.Client{Timeout: 15 * time.Second, Transport: tr}, stats: newStats(), tokens: map[string]string{},
+		has: map[string]bool{}, down: make([]atomic.Bool, len(o.targets)), remindWithin: 150 * time.Second}
 }
 
-func (l *load) target() string {
-	return l.o.targets[int(l.next.Add(1))%len(l.o.targets)]
+// target picks the next instance in rotation (round robin over those not
+// marked down).
+func (l *load) target() (int, string) {
+	n := len(l.o.targets)
+	i := int(l.next.Add(1) % uint64(n))
+	for range n {
+		if !l.down[i].Load() {
+			break
+		}
+		i = (i + 1) % n
+	}
+	return i, l.o.targets[i]
 }
 
 // prepare signs everyone in (sessions are shared by the instances, so one
@@ -134,11 +174,16 @@ func (l *load) do(ctx context.Context, who, route, method, path string, body, ou
 		return 0, false
 	}
 	start := time.Now()
-	st, err := l.call(ctx, l.tokens[who], method, l.target()+path, body, out)
+	i, base := l.target()
+	st, err := l.call(ctx, l.tokens[who], method, base+path, body, out)
 	if ctx.Err() != nil {
 		return st, false // the run ended mid-request: not counted
 	}
-	l.stats.add(route, time.Since(start), st, err)
+	d := time.Since(start)
+	l.stats.add(route, d, st, err)
+	if l.trace != nil {
+		l.trace.add(traced{start: start, dur: d, target: i, status: st, err: err != nil || st >= 400, route: route})
+	}
 	return st, true
 }
 
@@ -241,7 +286,8 @@ func (l *load) salesperson(ctx context.Context, who string, n int) {
 			_, ok = l.do(ctx, who, "GET /pipeline", "GET", "/api/v1/pipeline", nil, nil)
 		case r < 95 && l.has["/reminders"]:
 			// Due within the run, so the scheduler dispatches under load.
-			at := time.Now().Add(time.Duration(30+rnd.IntN(120)) * time.Second).UTC().Format(time.RFC3339)
+			w := l.remindWithin
+			at := time.Now().Add(w/5 + time.Duration(rnd.Int64N(int64(w*4/5)))).UTC().Format(time.RFC3339)
 			ok = l.write(ctx, who, "POST /reminders", "/api/v1/reminders", "/api/v1/reminders/%d",
 				map[string]any{"customer_id": id, "remind_at": at, "content": "压测提醒"})
 		case l.has["/inbox"]:

@@ -6,7 +6,9 @@
 // whether every write that was acknowledged can be read back.
 //
 // It only talks to loopback addresses and only to CRMs in simulated mode
-// (it signs in with the dev login). See docs/load.md.
+// (it signs in with the dev login). With -faults it starts its own CRMs,
+// Redis, MySQL proxy and fake DingTalk, breaks each during the load and
+// checks nothing was lost or done twice (fault.go). See docs/load.md.
 package main
 
 import (
@@ -49,12 +51,15 @@ type options struct {
 	think    time.Duration
 	sample   time.Duration
 	verify   bool
+	// faults: the fault run (fault.go) instead of driving -targets.
+	faults bool
+	fault  faultOptions
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("crmload", flag.ContinueOnError)
 	fs.SetOutput(out)
-	targets := fs.String("targets", "http://127.0.0.1:8080", "comma-separated base URLs of the instances (loopback only)")
+	targets := fs.String("targets", "http://127.0.0.1:8080", "comma-separated base URLs of the instances (loopback only; ignored with -faults)")
 	o := options{}
 	fs.DurationVar(&o.duration, "duration", time.Minute, "how long to run (at most 30m)")
 	fs.Int64Var(&o.requests, "requests", 1_000_000, "stop after this many requests (at most 5,000,000)")
@@ -62,6 +67,13 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.think, "think", 20*time.Millisecond, "pause between one person's requests")
 	fs.DurationVar(&o.sample, "sample", 15*time.Second, "how often to read each instance's /metrics")
 	fs.BoolVar(&o.verify, "verify", true, "after the run, read back every acknowledged write")
+	fs.BoolVar(&o.faults, "faults", false, "the fault run: start -instances CRMs, a private Redis, a MySQL proxy and a fake DingTalk, break each during the load, check (docs/load.md)")
+	fs.StringVar(&o.fault.crm, "crm", "", "fault run: the crm binary to start")
+	fs.StringVar(&o.fault.mysqlDSN, "mysql", "root@tcp(127.0.0.1:3306)/", "fault run: the MySQL server (loopback); a fresh crm_fault_* database is created and dropped")
+	fs.StringVar(&o.fault.redis, "redis-server", "redis-server", "fault run: the redis-server binary (a private one is started)")
+	fs.IntVar(&o.fault.instances, "instances", 3, "fault run: how many CRM processes (1 to 5)")
+	fs.DurationVar(&o.fault.drain, "drain", 6*time.Minute, "fault run: how long after the load the notifications may take to drain")
+	fs.BoolVar(&o.fault.keep, "keep", false, "fault run: keep the database and the logs")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -83,6 +95,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, errors.New("-sample must be at least 1s")
 	case o.think < 0:
 		return o, errors.New("-think must not be negative")
+	case o.faults && o.fault.crm == "":
+		return o, errors.New("-faults needs -crm, the crm binary (go build -o /tmp/crm ./cmd/crm)")
+	case o.faults && (o.fault.instances < 1 || o.fault.instances > 5):
+		return o, errors.New("-instances must be 1 to 5")
+	case o.faults && (o.fault.drain <= 0 || o.fault.drain > 15*time.Minute):
+		return o, errors.New("-drain must be above 0 and at most 15m")
 	}
 	return o, nil
 }
@@ -107,6 +125,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseFlags(args, out)
 	if err != nil {
 		return err
+	}
+	if o.faults {
+		return runFaults(ctx, o, o.fault, out)
 	}
 	l := newLoad(o)
 	if err := l.prepare(ctx); err != nil {

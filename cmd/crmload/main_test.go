@@ -24,6 +24,10 @@ func TestFlagsStayBounded(t *testing.T) {
 		{[]string{"-workers", "0"}, false},
 		{[]string{"-sample", "100ms"}, false},
 		{[]string{"-duration", "10m", "-workers", "48"}, true},
+		{[]string{"-faults"}, false}, // which crm to start?
+		{[]string{"-faults", "-crm", "/tmp/crm", "-instances", "6"}, false},
+		{[]string{"-faults", "-crm", "/tmp/crm", "-drain", "16m"}, false},
+		{[]string{"-faults", "-crm", "/tmp/crm", "-duration", "10m"}, true},
 	}
 	for _, tt := range tests {
 		_, err := parseFlags(tt.args, io.Discard)

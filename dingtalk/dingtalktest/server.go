@@ -178,18 +178,27 @@ func newServer(opts Options) *Server {
 	return s
 }
 
+// The fake app's default credentials (Options' zero values), exported so a
+// CRM in simulated mode can talk to a fake running in another process.
+const (
+	DefaultAppKey    = "dingtest_appkey"
+	DefaultAppSecret = "dingtest_appsecret"
+	DefaultCorpID    = "dingtest_corp"
+	DefaultAgentID   = 1000001
+)
+
 func setDefaults(o *Options) {
 	if o.AppKey == "" {
-		o.AppKey = "dingtest_appkey"
+		o.AppKey = DefaultAppKey
 	}
 	if o.AppSecret == "" {
-		o.AppSecret = "dingtest_appsecret"
+		o.AppSecret = DefaultAppSecret
 	}
 	if o.CorpID == "" {
-		o.CorpID = "dingtest_corp"
+		o.CorpID = DefaultCorpID
 	}
 	if o.AgentID == 0 {
-		o.AgentID = 1000001
+		o.AgentID = DefaultAgentID
 	}
 	if o.RobotCode == "" {
 		o.RobotCode = o.AppKey

@@ -8,6 +8,7 @@ import (
 
 	"fmt"
 	"github.com/dingcrm/crm/internal/audit"
+	"github.com/dingcrm/crm/internal/config"
 	"github.com/dingcrm/crm/internal/dtcalls"
 	"github.com/dingcrm/crm/internal/metrics"
 	"strconv"
@@ -21,9 +22,18 @@ import (
 // organization, and the client talks to it over loopback exactly as it
 // would to DingTalk: the org sync, logins and notifications all take their
 // real code paths.
+//
+// In simulated mode with dingtalk.oapi_base_url set, the fake runs
+// elsewhere instead (cmd/crmload's fault run serves one fake to several
+// instances, so deliveries can be counted across them and the platform can
+// be taken down): the client talks to that URL with the fake's default
+// credentials unless others are configured.
 func (a *App) openDingTalk() error {
 	var opts dingtalk.Options
-	if a.cfg.Simulated() {
+	if a.cfg.Simulated() && a.cfg.DingTalk.OAPIBaseURL != "" {
+		a.cfg.DingTalk = externalFake(a.cfg.DingTalk)
+	}
+	if a.cfg.Simulated() && a.cfg.DingTalk.OAPIBaseURL == "" {
 		a.FakeDingTalk = dingtalktest.New(dingtalktest.Options{Org: dingtalktest.SimulatedOrg(), Logger: a.log})
 		opts = a.FakeDingTalk.ClientOptions()
 	} else {
@@ -47,6 +57,19 @@ func (a *App) openDingTalk() error {
 	}
 	a.DingTalk = c
 	return nil
+}
+
+// externalFake fills what a fake DingTalk in another process needs and the
+// configuration left empty: its default credentials, and its one URL for
+// every host.
+func externalFake(d config.DingTalk) config.DingTalk {
+	d.AppKey = cmp.Or(d.AppKey, dingtalktest.DefaultAppKey)
+	d.AppSecret = cmp.Or(d.AppSecret, dingtalktest.DefaultAppSecret)
+	d.CorpID = cmp.Or(d.CorpID, dingtalktest.DefaultCorpID)
+	d.AgentID = cmp.Or(d.AgentID, strconv.Itoa(dingtalktest.DefaultAgentID))
+	d.APIBaseURL = cmp.Or(d.APIBaseURL, d.OAPIBaseURL)
+	d.LoginBaseURL = cmp.Or(d.LoginBaseURL, d.OAPIBaseURL)
+	return d
 }
 
 // dingTalkAlert puts what an admin must act on (the monthly call quota spent,

@@ -111,14 +111,21 @@ func (s *Service) UseReminders(r Reminders) { s.d.Reminders = r }
 
 // Handle answers one message. A group message that does not @-mention the
 // robot is ignored; a message delivered twice (same msgId) is answered
-// once. The error is that of the reply's delivery.
+// once. The error is that of the reply's delivery, or of the once-only
+// guard: when kv (Redis) cannot say whether the message was seen, it is
+// not handled — a command such as adding a follow-up must not run twice
+// if DingTalk redelivers it, and going unanswered during the outage is
+// the lesser harm.
 func (s *Service) Handle(ctx context.Context, m Message) error {
 	if m.ConversationType == "2" && !m.IsInAtList {
 		return nil
 	}
 	if m.MsgID != "" {
 		first, err := s.d.KV.SetNX(ctx, "bot:msg:"+m.MsgID, "1", 2*time.Hour)
-		if err == nil && !first {
+		if err != nil {
+			return fmt.Errorf("chatbot: message %s not handled: the once-only guard is unavailable: %w", m.MsgID, err)
+		}
+		if !first {
 			return nil
 		}
 	}

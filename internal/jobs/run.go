@@ -70,6 +70,17 @@ func (r *Registry) tick(e *entry, origin string) {
 	if !won {
 		return
 	}
+	// The lock lives in kv only: a Redis that restarted empty (or lost the
+	// key otherwise) would let a later instance take the same tick again.
+	// The run history says whether the tick already ran somewhere.
+	if ran, err := tickRan(r.base, r.db, e.job.Name, origin, tick); err != nil || ran {
+		if err != nil {
+			r.log.Error("job tick skipped: its run history is unreadable", "job", e.job.Name, "tick", tick, "err", err)
+		} else {
+			r.log.Warn("job tick skipped: it already ran (the tick lock was lost)", "job", e.job.Name, "tick", tick)
+		}
+		return
+	}
 	run, release, err := r.begin(r.base, e, origin, &tick, 0)
 	if err != nil {
 		if errors.Is(err, ErrRunning) {

@@ -87,6 +87,10 @@ func sqliteDSN(path string) string {
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 }
 
+// mysqlDialTimeout bounds connecting to MySQL (and its handshake) unless the
+// DSN sets timeout=.
+const mysqlDialTimeout = 3 * time.Second
+
 // NormalizeMySQLDSN adds what the CRM relies on: UTC times parsed into
 // time.Time and utf8mb4 on the connection. Arguments are interpolated by
 // the driver (safe with utf8mb4), so a query is one round trip instead of
@@ -107,6 +111,11 @@ func NormalizeMySQLDSN(dsn string) (string, error) {
 	c.Params["time_zone"] = "'+00:00'"
 	c.MultiStatements = false
 	c.InterpolateParams = true
+	if c.Timeout == 0 {
+		// The driver's default is the OS's (minutes): with MySQL unreachable
+		// a request would wait that long before its 503.
+		c.Timeout = mysqlDialTimeout
+	}
 	return c.FormatDSN(), nil
 }
 

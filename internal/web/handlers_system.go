@@ -47,8 +47,12 @@ func (s *Server) healthz(c *gin.Context) {
 // answers within about a second even when a dependency hangs.
 const readyProbeTimeout = time.Second
 
-// readyz is readiness: the database and kv (Redis) answer. 503 otherwise,
-// so the load balancer sends no traffic to an instance that cannot serve.
+// readyz is readiness: the database answers. 503 otherwise, so the load
+// balancer sends no traffic to an instance that cannot serve. kv (Redis)
+// is reported but does not fail the probe: every instance shares the one
+// Redis, and without it they still serve (sessions from the database, rate
+// limits open, scheduled ticks skipped), so taking them all out of the
+// load balancer would turn a degradation into an outage.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyProbeTimeout)
 	defer cancel()
@@ -64,7 +68,10 @@ func (s *Server) readyz(c *gin.Context) {
 		body["database"], body["status"], code = "unavailable", "unavailable", http.StatusServiceUnavailable
 	}
 	if kvErr != nil {
-		body["kv"], body["status"], code = "unavailable", "unavailable", http.StatusServiceUnavailable
+		body["kv"] = "unavailable"
+		if code == http.StatusOK {
+			body["status"] = "degraded"
+		}
 	}
 	if code != http.StatusOK {
 		s.log.Warn("not ready", "database", dbErr, "kv", kvErr)

@@ -195,7 +195,11 @@ func (s *Server) authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	uid, err := s.sessions.UserFor(ctx, tok)
 	if err != nil {
-		s.clearCookies(c)
+		// Only a session that is gone signs the browser out: a database
+		// outage (503) must not cost everyone their sign-in.
+		if errors.Is(err, errs.ErrUnauthorized) {
+			s.clearCookies(c)
+		}
 		s.fail(c, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/dingcrm/crm/internal/errs"
 )
@@ -76,9 +77,15 @@ func (s *Server) fail(c *gin.Context, err error) {
 		Message: s.msg.T(lang, "error.internal", map[string]any{"request_id": rid})}})
 }
 
+// unavailable says the database could not be reached or the connection
+// broke mid-query: a refused or timed-out dial, a connection the server or
+// the network closed (the MySQL driver's "invalid connection" and an
+// unexpected EOF, seen by the requests in flight when MySQL goes away).
+// The client should retry, so 503, not 500.
 func unavailable(err error) bool {
 	var ne *net.OpError
-	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // bind decodes a JSON body strictly: one object, no unknown fields, within
