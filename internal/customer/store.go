@@ -219,6 +219,9 @@ func (s *Store) searchByIDs(ctx context.Context, q *query, f Filter, order strin
 		in = strconv.AppendInt(in, id, 10)
 	}
 	in = append(in, ')')
+	if canSortHere(len(ids), f.Sort) {
+		return s.pageHere(ctx, q.sql()+string(in), q.args, f)
+	}
 	out, total, err := s.readPage(ctx, "customers c "+q.sql()+string(in), q.args, order, f)
 	if err != nil || len(out) > 0 {
 		return out, total, err
