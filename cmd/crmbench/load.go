@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,6 +28,9 @@ type loader struct {
 	// keys says the schema has the duplicate keys (phone_key, name_key),
 	// which the loader then fills as the service does.
 	keys bool
+	// customersMu makes the chunks' customer INSERTs take turns (see
+	// writeChunk).
+	customersMu sync.Mutex
 }
 
 // chunk is a run of customer ids one transaction writes.
@@ -71,15 +75,20 @@ func (l *loader) load(ctx context.Context, total int, progress io.Writer) error 
 	return g.Wait()
 }
 
-// writeChunk generates one chunk and writes it in one transaction.
+// writeChunk generates one chunk and writes it: its customers, then its
+// index rows, each in a transaction. The customers' INSERTs take turns
+// (customersMu): the report summaries' trigger on customers updates the
+// same owner-and-month rows from every chunk in random order, so two at
+// once deadlock. The index rows, most of the work, go in concurrently.
 func (l *loader) writeChunk(ctx context.Context, c chunk) error {
 	rows := l.gen.rows(c.first, c.n)
-	return l.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := insertCustomers(ctx, tx, rows, l.keys); err != nil {
-			return err
-		}
-		return insertGrams(ctx, tx, rows)
-	})
+	l.customersMu.Lock()
+	err := l.db.WithTx(ctx, func(tx *sqlx.Tx) error { return insertCustomers(ctx, tx, rows, l.keys) })
+	l.customersMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return l.db.WithTx(ctx, func(tx *sqlx.Tx) error { return insertGrams(ctx, tx, rows) })
 }
 
 const customerCols = `id, name, phone, company, address, industry, source, level, status, tags, note,

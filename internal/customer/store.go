@@ -207,9 +207,8 @@ func (s *Store) searchByIDs(ctx context.Context, q *query, f Filter, order strin
 	if len(ids) > maxOwnerCandidates {
 		return s.search(ctx, q, f, order)
 	}
-	out := []Customer{}
 	if len(ids) == 0 {
-		return out, 0, nil
+		return []Customer{}, 0, nil
 	}
 	in := make([]byte, 0, 12*len(ids)+16)
 	in = append(in, " AND c.id IN ("...)
@@ -220,24 +219,13 @@ func (s *Store) searchByIDs(ctx context.Context, q *query, f Filter, order strin
 		in = strconv.AppendInt(in, id, 10)
 	}
 	in = append(in, ')')
-	var rows []struct {
-		Customer
-		Total int `db:"total_rows"`
+	if canSortHere(len(ids), f.Sort) {
+		return s.pageHere(ctx, q.sql()+string(in), q.args, f)
 	}
-	sqlText := "SELECT " + customerCols + ", COUNT(*) OVER () AS total_rows FROM customers c " + nameJoins + " " +
-		q.sql() + string(in) + order + " LIMIT ? OFFSET ?"
-	if err := s.db.SelectContext(ctx, &rows, sqlText, append(slices.Clone(q.args), f.PageSize, (f.Page-1)*f.PageSize)...); err != nil {
-		return nil, 0, fmt.Errorf("customer: search: %w", err)
+	out, total, err := s.readPage(ctx, "customers c "+q.sql()+string(in), q.args, order, f)
+	if err != nil || len(out) > 0 {
+		return out, total, err
 	}
-	for _, r := range rows {
-		c := r.Customer
-		c.decodeTags()
-		out = append(out, c)
-	}
-	if len(rows) > 0 {
-		return out, rows[0].Total, nil
-	}
-	var total int
 	if f.Page > 1 {
 		if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM customers c "+q.sql()+string(in), q.args...); err != nil {
 			return nil, 0, fmt.Errorf("customer: count: %w", err)
@@ -246,37 +234,61 @@ func (s *Store) searchByIDs(ctx context.Context, q *query, f Filter, order strin
 	return out, total, nil
 }
 
-// search answers a keyword search in one statement: the matching IDs are
-// counted (a window count) and sorted, and only the page's rows are read
-// in full. A page past the end has no row to carry the count, so the count
-// is then asked for separately.
+// search answers a keyword search in one statement (readPage) over the
+// index's candidates joined to their customers. A page past the end has no
+// row to carry the count, so the count is then asked for separately.
 func (s *Store) search(ctx context.Context, q *query, f Filter, order string) ([]Customer, int, error) {
+	out, total, err := s.readPage(ctx, s.from(q)+" "+q.sql(), q.allArgs(), order, f)
+	if err != nil || len(out) > 0 {
+		return out, total, err
+	}
+	if f.Page <= 1 {
+		return out, 0, nil
+	}
+	if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM "+s.from(q)+" "+q.sql(), q.allArgs()...); err != nil {
+		return nil, 0, fmt.Errorf("customer: count: %w", err)
+	}
+	return out, total, nil
+}
+
+// readPage reads one page of the customers that from (a FROM and WHERE
+// clause over customers c, with its arguments) selects, and their count.
+// The count and the order are worked out on the IDs alone (a window count
+// and each row's position), and only the page's rows are read in full,
+// without an ORDER BY: sorting or windowing whole rows needs a temporary
+// table, and one holding the TEXT columns (note) is an on-disk table on
+// MariaDB, milliseconds to create per search. The rows are put in order
+// here by their position. A page past the end has no row to carry the
+// count: the total is then 0 and the caller asks for it if it matters.
+func (s *Store) readPage(ctx context.Context, from string, args []any, order string, f Filter) ([]Customer, int, error) {
 	var rows []struct {
 		Customer
 		Total int `db:"total_rows"`
+		Pos   int `db:"pos"`
 	}
-	sqlText := "SELECT " + customerCols + ", p.total_rows FROM (SELECT c.id, COUNT(*) OVER () AS total_rows FROM " +
-		s.from(q) + " " + q.sql() + order + " LIMIT ? OFFSET ?) p JOIN customers c ON c.id = p.id " + nameJoins + order
-	args := append(q.allArgs(), f.PageSize, (f.Page-1)*f.PageSize)
+	sqlText := "SELECT " + customerCols + ", p.total_rows, p.pos FROM (SELECT c.id, COUNT(*) OVER () AS total_rows, " +
+		"ROW_NUMBER() OVER (" + strings.TrimSpace(order) + ") AS pos FROM " + from + order +
+		" LIMIT ? OFFSET ?) p JOIN customers c ON c.id = p.id " + nameJoins
+	args = append(slices.Clone(args), f.PageSize, (f.Page-1)*f.PageSize)
 	if err := s.db.SelectContext(ctx, &rows, sqlText, args...); err != nil {
 		return nil, 0, fmt.Errorf("customer: search: %w", err)
 	}
+	slices.SortFunc(rows, func(a, b struct {
+		Customer
+		Total int `db:"total_rows"`
+		Pos   int `db:"pos"`
+	}) int {
+		return a.Pos - b.Pos
+	})
 	out := make([]Customer, len(rows))
 	for i := range rows {
 		out[i] = rows[i].Customer
 		out[i].decodeTags()
 	}
-	if len(rows) > 0 {
-		return out, rows[0].Total, nil
-	}
-	if f.Page <= 1 {
+	if len(rows) == 0 {
 		return out, 0, nil
 	}
-	var total int
-	if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*) FROM "+s.from(q)+" "+q.sql(), q.allArgs()...); err != nil {
-		return nil, 0, fmt.Errorf("customer: count: %w", err)
-	}
-	return out, total, nil
+	return out, rows[0].Total, nil
 }
 
 // Get reads one customer in the Actor's scope; deleted says which side of

@@ -1,7 +1,6 @@
 package excel
 
 import (
-	"context"
 	"errors"
 	"strings"
 
@@ -9,7 +8,6 @@ import (
 	"github.com/dingcrm/crm/internal/contact"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
-	"github.com/dingcrm/crm/internal/option"
 )
 
 // row is one data row after checking: the customer it describes (nil when
@@ -23,28 +21,14 @@ type row struct {
 
 func (r *row) ok() bool { return len(r.problems) == 0 }
 
-// checkRows validates every row by the customer service's own rules, then
-// marks duplicates within the file and against the CRM. Nothing is
-// written. Problems are in the Locale's language.
-func (s *Service) checkRows(ctx context.Context, a *auth.Actor, up *upload, l Locale) ([]*row, error) {
-	var src option.Source
-	if s.labels != nil {
-		src = s.labels
-	}
-	lists, err := customer.LoadLists(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	opts := s.optionIndex(ctx, lists)
-	rows := make([]*row, len(up.rows))
-	for i, rec := range up.rows {
-		rows[i] = s.checkRow(a, up, rec, opts, lists, l)
-	}
+// checkRows finishes the check of an upload whose rows the checker has
+// validated while the sheet was read (and whose keys it has looked up in
+// the CRM): it marks the duplicates within the file, then those of the
+// CRM among the rows still accepted. Nothing is written. Problems are in
+// the Locale's language.
+func checkRows(a *auth.Actor, rows []*row, crm map[string]customer.Duplicate, l Locale) {
 	markFileDuplicates(rows, l)
-	if err := s.markCRMDuplicates(ctx, a, rows, l); err != nil {
-		return nil, err
-	}
-	return rows, nil
+	applyCRMDuplicates(a, rows, crm, l)
 }
 
 // checkRow turns one record into a customer (and contact), or problems.

@@ -28,12 +28,23 @@ func (s *Service) markCRMDuplicates(ctx context.Context, a *auth.Actor, rows []*
 	}
 	existing := map[string]customer.Duplicate{}
 	for _, d := range found {
-		if d.Match == customer.MatchPhone {
-			existing["p:"+d.PhoneKey] = d
-		} else {
-			existing["n:"+d.NameKey] = d
-		}
+		existing[duplicateKey(d)] = d
 	}
+	applyCRMDuplicates(a, rows, existing, l)
+	return nil
+}
+
+// duplicateKey is the key of rowKeys that an existing customer matched.
+func duplicateKey(d customer.Duplicate) string {
+	if d.Match == customer.MatchPhone {
+		return "p:" + d.PhoneKey
+	}
+	return "n:" + d.NameKey
+}
+
+// applyCRMDuplicates rejects the accepted rows with a key in existing
+// (duplicate key → the live customer that has it).
+func applyCRMDuplicates(a *auth.Actor, rows []*row, existing map[string]customer.Duplicate, l Locale) {
 	for _, r := range rows {
 		if !r.ok() {
 			continue
@@ -45,7 +56,6 @@ func (s *Service) markCRMDuplicates(ctx context.Context, a *auth.Actor, rows []*
 			}
 		}
 	}
-	return nil
 }
 
 // duplicateMessage says which existing customer a row repeats, as far as a

@@ -43,7 +43,7 @@ func (s *Service) ImportCustomers(ctx context.Context, a *auth.Actor, req Import
 	if err != nil {
 		return nil, false, err
 	}
-	up, err := s.readUpload(data, l)
+	up, err := s.readChecked(ctx, a, data, l)
 	if err != nil {
 		return nil, false, err
 	}
@@ -57,6 +57,25 @@ func (s *Service) ImportCustomers(ctx context.Context, a *auth.Actor, req Import
 	}
 	go s.runInBackground(context.WithoutCancel(ctx), a, j, up, l)
 	return j, true, nil
+}
+
+// readChecked reads an upload and checks its rows (see checker) while it
+// is being read.
+func (s *Service) readChecked(ctx context.Context, a *auth.Actor, data []byte, l Locale) (*upload, error) {
+	c, err := s.startChecker(ctx, a, l)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.readUpload(data, l, c.add)
+	rows, crm, cerr := c.finish()
+	if err != nil {
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	up.checked, up.crm = rows, crm
+	return up, nil
 }
 
 // readBody reads an upload, refusing one over MaxFileBytes without
@@ -94,10 +113,8 @@ func (s *Service) runInBackground(ctx context.Context, a *auth.Actor, j *Job, up
 // then it records the outcome and the file of rejected rows. A failure
 // midway leaves the committed batches in place and marks the job failed.
 func (s *Service) run(ctx context.Context, a *auth.Actor, j *Job, up *upload, l Locale) error {
-	rows, err := s.checkRows(ctx, a, up, l)
-	if err != nil {
-		return s.fail(ctx, j, err)
-	}
+	rows := up.checked
+	checkRows(a, rows, up.crm, l)
 	j.Rejected = rejectedCount(rows)
 	j.Processed = j.Rejected
 	if j.DryRun {

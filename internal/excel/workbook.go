@@ -7,6 +7,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/errs"
 )
 
@@ -32,12 +33,17 @@ type upload struct {
 	headers []string
 	layout  layout
 	rows    []record
+	// checked are rows, validated by the checker as they were read, and
+	// crm the CRM's customers sharing a duplicate key with one of them.
+	checked []*row
+	crm     map[string]customer.Duplicate
 }
 
 // readUpload checks an uploaded file and reads its first sheet: a zip with
 // a sane unpacked size that excelize opens, a known header row, and at most
-// MaxRows data rows (blank rows are skipped). Nothing is written.
-func (s *Service) readUpload(data []byte, l Locale) (*upload, error) {
+// MaxRows data rows (blank rows are skipped). Nothing is written. Each
+// chunk of data rows goes to emit as soon as it is read.
+func (s *Service) readUpload(data []byte, l Locale, emit func(*upload, []record)) (*upload, error) {
 	if len(data) == 0 {
 		return nil, ErrFileRequired
 	}
@@ -65,7 +71,7 @@ func (s *Service) readUpload(data []byte, l Locale) (*upload, error) {
 	if len(sheets) == 0 {
 		return nil, ErrNotXLSX
 	}
-	return s.readSheet(f, sheets[0], l)
+	return s.readSheet(f, sheets[0], l, emit)
 }
 
 // checkUnzippedSize refuses a zip whose entries declare more than the
@@ -96,13 +102,14 @@ func (s *Service) unzippedTooLarge() error {
 	return fileError("excel.unzipped_too_large", "mb", s.limits.MaxUnzippedBytes>>20)
 }
 
-func (s *Service) readSheet(f *excelize.File, sheet string, l Locale) (*upload, error) {
+func (s *Service) readSheet(f *excelize.File, sheet string, l Locale, emit func(*upload, []record)) (*upload, error) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return nil, ErrNotXLSX
 	}
 	defer rows.Close()
 	up := &upload{}
+	sent := 0 // up.rows[:sent] went to emit
 	for line := 1; rows.Next(); line++ {
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
@@ -122,6 +129,10 @@ func (s *Service) readSheet(f *excelize.File, sheet string, l Locale) (*upload, 
 			return nil, fileError("excel.too_many_rows", "max", s.limits.MaxRows)
 		}
 		up.rows = append(up.rows, record{line: line, cells: cells})
+		if len(up.rows)-sent == checkChunk {
+			emit(up, up.rows[sent:])
+			sent = len(up.rows)
+		}
 	}
 	if rows.Error() != nil {
 		return nil, ErrNotXLSX
@@ -131,6 +142,9 @@ func (s *Service) readSheet(f *excelize.File, sheet string, l Locale) (*upload, 
 	}
 	if len(up.rows) == 0 {
 		return nil, fileError("excel.no_rows")
+	}
+	if sent < len(up.rows) {
+		emit(up, up.rows[sent:])
 	}
 	return up, nil
 }
