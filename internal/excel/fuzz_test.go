@@ -43,7 +43,8 @@ func checkUpload(t *testing.T, s *Service, data []byte) {
 	defer hung.Stop()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	up, err := s.readUpload(data, s.Locale("zh-CN"))
+	emitted := 0 // rows handed to the checker while the sheet is read
+	up, err := s.readUpload(data, s.Locale("zh-CN"), func(_ *upload, rs []record) { emitted += len(rs) })
 	runtime.ReadMemStats(&after)
 	if d := time.Since(start); d > fuzzDeadline {
 		t.Fatalf("reading %d bytes took %v", len(data), d)
@@ -56,6 +57,9 @@ func checkUpload(t *testing.T, s *Service, data []byte) {
 	}
 	if len(up.rows) == 0 || len(up.rows) > fuzzLimits.MaxRows || up.layout == nil {
 		t.Fatalf("accepted an upload of %d rows, layout %v", len(up.rows), up.layout)
+	}
+	if emitted != len(up.rows) {
+		t.Fatalf("read %d rows but handed %d to the checker", len(up.rows), emitted)
 	}
 }
 
