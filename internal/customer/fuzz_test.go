@@ -6,10 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dingcrm/crm/internal/audit"
-	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
-	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store/storetest"
 )
 
@@ -62,18 +59,7 @@ func FuzzSearch(f *testing.F) {
 	f.Add("赵_五", "", "_")
 	db := storetest.SQLite(f)
 	ctx := context.Background()
-	if err := seed.EnsureRoles(ctx, db); err != nil {
-		f.Fatal(err)
-	}
-	if _, err := seed.SimulatedOrg(ctx, db); err != nil {
-		f.Fatal(err)
-	}
-	loader := auth.NewLoader(db)
-	admin, err := loader.Load(ctx, 1)
-	if err != nil {
-		f.Fatal(err)
-	}
-	svc := customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db))
+	admin, svc := searchFixture(f, ctx, db)
 	var all []customer.Customer
 	f.Fuzz(func(t *testing.T, name, company, q string) {
 		if c, err := svc.Create(ctx, admin, customer.Input{Name: &name, Company: &company}); err == nil {

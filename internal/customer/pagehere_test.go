@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dingcrm/crm/internal/audit"
-	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
-	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
 )
@@ -23,18 +20,7 @@ import (
 func TestSearchPagesInSQLOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := seed.EnsureRoles(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := seed.SimulatedOrg(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		loader := auth.NewLoader(db)
-		admin, err := loader.Load(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db))
+		admin, svc := searchFixture(t, ctx, db)
 		base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 		for i := range 37 {
 			name, company, phone := fmt.Sprintf("客户%02d", i), fmt.Sprintf("杭州瑞丰%02d号", i), fmt.Sprintf("1390000%04d", i)

@@ -97,7 +97,7 @@ func TestReindexKeepsSubstringEquivalence(t *testing.T) {
 	})
 }
 
-func searchFixture(t *testing.T, ctx context.Context, db *store.DB) (*auth.Actor, *customer.Service) {
+func searchFixture(t testing.TB, ctx context.Context, db *store.DB) (*auth.Actor, *customer.Service) {
 	t.Helper()
 	if err := seed.EnsureRoles(ctx, db); err != nil {
 		t.Fatal(err)

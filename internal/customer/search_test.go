@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dingcrm/crm/internal/audit"
-	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
@@ -38,18 +36,7 @@ func naiveMatch(c customer.Customer, q string) bool {
 func TestSearchEqualsSubstringScan(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := seed.EnsureRoles(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := seed.SimulatedOrg(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		loader := auth.NewLoader(db)
-		admin, err := loader.Load(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := customer.NewService(db, customer.NewStore(db), loader, audit.NewService(db))
+		admin, svc := searchFixture(t, ctx, db)
 		r := rand.New(rand.NewPCG(7, 7))
 		var all []customer.Customer
 		for i := 0; i < 300; i++ {
