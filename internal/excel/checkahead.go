@@ -78,13 +78,7 @@ func (c *checker) run() {
 // chunk's valid rows; checkRows applies them once duplicates within the
 // file are known.
 func (c *checker) lookup(chunk []*row) error {
-	var phones, names []string
-	for _, r := range chunk {
-		if r.ok() {
-			phones = append(phones, customer.PhoneKey(r.customer.Phone))
-			names = append(names, customer.NameKey(r.customer.Name, r.customer.Company))
-		}
-	}
+	phones, names := dupKeys(chunk)
 	if len(phones) == 0 {
 		return nil
 	}

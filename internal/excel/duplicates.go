@@ -12,13 +12,7 @@ import (
 // duplicate keys, looked up for all rows at once. The message names the
 // existing customer only when the Actor may see it.
 func (s *Service) markCRMDuplicates(ctx context.Context, a *auth.Actor, rows []*row, l Locale) error {
-	var phones, names []string
-	for _, r := range rows {
-		if r.ok() {
-			phones = append(phones, customer.PhoneKey(r.customer.Phone))
-			names = append(names, customer.NameKey(r.customer.Name, r.customer.Company))
-		}
-	}
+	phones, names := dupKeys(rows)
 	if len(phones) == 0 {
 		return nil
 	}
@@ -72,4 +66,16 @@ func duplicateMessage(a *auth.Actor, d customer.Duplicate, l Locale) string {
 	default:
 		return l.T("excel.dup_in_crm_hidden", "owner", v.OwnerName)
 	}
+}
+
+// dupKeys are the duplicate keys (normalized phone, name with company) of
+// the rows that passed their own checks, for one DuplicatesAmong lookup.
+func dupKeys(rows []*row) (phones, names []string) {
+	for _, r := range rows {
+		if r.ok() {
+			phones = append(phones, customer.PhoneKey(r.customer.Phone))
+			names = append(names, customer.NameKey(r.customer.Name, r.customer.Company))
+		}
+	}
+	return phones, names
 }
