@@ -1,12 +1,9 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -136,49 +133,17 @@ func hasKeyColumns(ctx context.Context, db *store.DB) (bool, error) {
 	return n == 2, err
 }
 
-// gramsPerInsert bounds one index INSERT to a few hundred kilobytes.
-const gramsPerInsert = 20000
-
-// insertGrams writes the index rows of rows, computed by customer.Grams
-// exactly as the service's InsertGrams computes them. They are sorted by
-// the table's primary key (gram, owner_id, customer_id) so InnoDB appends to each
-// gram's run of pages instead of splitting pages at random.
+// insertGrams writes the index rows of rows with customer.InsertIndexRows,
+// the service's own writer. It sorts them by the table's primary key
+// (gram, owner_id, customer_id), so InnoDB appends to each gram's run of
+// pages instead of splitting pages at random.
 func insertGrams(ctx context.Context, tx *sqlx.Tx, rows []row) error {
-	var pairs [][3]int64
-	for _, r := range rows {
-		for _, g := range customer.Grams(r.searchText) {
-			pairs = append(pairs, [3]int64{g, r.owner.ID, r.id})
-		}
+	cs := make([]customer.IndexedCustomer, len(rows))
+	for i, r := range rows {
+		cs[i] = customer.IndexedCustomer{ID: r.id, OwnerID: r.owner.ID, UpdatedAt: r.updated, Live: true, Text: r.searchText}
 	}
-	slices.SortFunc(pairs, func(a, b [3]int64) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2]))
-	})
-	for len(pairs) > 0 {
-		n := min(gramsPerInsert, len(pairs))
-		if _, err := tx.ExecContext(ctx, gramInsertSQL(pairs[:n])); err != nil {
-			return fmt.Errorf("insert grams of %d..: %w", rows[0].id, err)
-		}
-		pairs = pairs[n:]
+	if err := customer.InsertIndexRows(ctx, tx, cs); err != nil {
+		return fmt.Errorf("insert grams of %d..: %w", rows[0].id, err)
 	}
 	return nil
-}
-
-// gramInsertSQL spells the values out: they are integers we computed, and
-// a literal statement needs no placeholder parsing for 40,000 values.
-func gramInsertSQL(pairs [][3]int64) string {
-	buf := make([]byte, 0, 40*len(pairs)+64)
-	buf = append(buf, "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES "...)
-	for i, p := range pairs {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '(')
-		buf = strconv.AppendInt(buf, p[0], 10)
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, p[1], 10)
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, p[2], 10)
-		buf = append(buf, ')')
-	}
-	return string(buf)
 }

@@ -1,11 +1,8 @@
 package customer
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -169,54 +166,13 @@ func (s *Store) setExtra(ctx context.Context, tx *sqlx.Tx, c *Customer, extra []
 	return text, nil
 }
 
-// gramsPerInsert bounds one index INSERT to a few hundred kilobytes.
-const gramsPerInsert = 10000
-
 // insertGramsBatch writes the index rows of cs, whose search texts are texts.
 func insertGramsBatch(ctx context.Context, tx sqlx.ExecerContext, cs []*Customer, texts []string) error {
-	var triples [][3]int64
+	rows := make([]IndexedCustomer, len(cs))
 	for i, c := range cs {
-		for _, g := range textGrams(texts[i]) {
-			triples = append(triples, [3]int64{g, c.OwnerID, c.ID})
-		}
+		rows[i] = IndexedCustomer{ID: c.ID, OwnerID: c.OwnerID, UpdatedAt: c.UpdatedAt, Live: true, Text: texts[i]}
 	}
-	return insertGramRows(ctx, tx, triples)
-}
-
-// insertGramRows writes index rows (gram, owner, customer) sorted by the
-// index's primary key, gramsPerInsert per statement.
-func insertGramRows(ctx context.Context, tx sqlx.ExecerContext, triples [][3]int64) error {
-	slices.SortFunc(triples, func(a, b [3]int64) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2]))
-	})
-	for len(triples) > 0 {
-		n := min(gramsPerInsert, len(triples))
-		if _, err := tx.ExecContext(ctx, gramValuesSQL(triples[:n])); err != nil {
-			return fmt.Errorf("customer: index batch: %w", err)
-		}
-		triples = triples[n:]
-	}
-	return nil
-}
-
-// gramValuesSQL spells the values out: they are integers computed here, and
-// a literal statement needs no placeholder parsing for thousands of values.
-func gramValuesSQL(triples [][3]int64) string {
-	buf := make([]byte, 0, 40*len(triples)+64)
-	buf = append(buf, "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES "...)
-	for i, t := range triples {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '(')
-		buf = strconv.AppendInt(buf, t[0], 10)
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, t[1], 10)
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, t[2], 10)
-		buf = append(buf, ')')
-	}
-	return string(buf)
+	return InsertIndexRows(ctx, tx, rows)
 }
 
 // keysPerLookup bounds the IN lists of one duplicate lookup.

@@ -5,3 +5,7 @@ var (
 	SearchTextOf = searchText
 	QueryGrams   = queryGrams
 )
+
+// RowsOnly is st answering every search on the candidate path, for
+// comparison with the posting search.
+func RowsOnly(st *Store) *Store { c := *st; c.rowsOnly = true; return &c }

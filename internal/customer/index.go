@@ -16,8 +16,9 @@ import (
 
 // The search index (customer_grams) is keyed (gram, owner_id, customer_id):
 // a search limited to one owner (a salesperson's own customers, the public
-// pool, an owner filter) reads only that owner's index rows. Every write
-// that changes a customer's owner calls SyncGramOwners in its transaction.
+// pool, an owner filter) reads only that owner's index rows. A trigger on
+// customers (migration 00018) keeps the rows' owner_id, updated_at and live
+// in step with the customer row in the same transaction, whatever writes it.
 //
 // Customers written in bulk (InsertBatch, the Excel import) are not indexed
 // at once: their IDs go to customer_index_queue, search tests those
@@ -68,24 +69,6 @@ func candidates(grams []int64, owner int64, byOwner bool) (string, []any) {
 	}
 	b.WriteString(" UNION SELECT customer_id FROM customer_index_queue")
 	return b.String(), args
-}
-
-// SyncGramOwners gives the index rows of the customers ids the owner their
-// customer rows have now, inside the caller's transaction. Every write that
-// changes customers' owner_id calls it (edit, pool claim, release, assign
-// and transfer, reclaim, a leaver's hand-over).
-func SyncGramOwners(ctx context.Context, tx sqlx.ExecerContext, ids []int64) error {
-	for len(ids) > 0 {
-		n := min(500, len(ids))
-		_, err := tx.ExecContext(ctx, `UPDATE customer_grams
-			SET owner_id = (SELECT c.owner_id FROM customers c WHERE c.id = customer_grams.customer_id)
-			WHERE customer_id IN (`+store.Placeholders(n)+`)`, store.Int64Args(ids[:n])...)
-		if err != nil {
-			return fmt.Errorf("customer: index owner: %w", err)
-		}
-		ids = ids[n:]
-	}
-	return nil
 }
 
 // enqueue puts customers on the index queue.
@@ -146,11 +129,13 @@ func (s *Store) indexOneBatch(ctx context.Context) (int, error) {
 			lock = "" // one writer at a time: the transaction already excludes edits
 		}
 		var rows []struct {
-			ID      int64  `db:"id"`
-			OwnerID int64  `db:"owner_id"`
-			Text    string `db:"search_text"`
+			ID        int64      `db:"id"`
+			OwnerID   int64      `db:"owner_id"`
+			Text      string     `db:"search_text"`
+			UpdatedAt time.Time  `db:"updated_at"`
+			DeletedAt *time.Time `db:"deleted_at"`
 		}
-		err := tx.SelectContext(ctx, &rows, "SELECT id, owner_id, search_text FROM customers WHERE id IN ("+
+		err := tx.SelectContext(ctx, &rows, "SELECT id, owner_id, search_text, updated_at, deleted_at FROM customers WHERE id IN ("+
 			store.Placeholders(len(ids))+") ORDER BY id"+lock, store.Int64Args(ids)...)
 		if err != nil {
 			return fmt.Errorf("customer: read for index: %w", err)
@@ -159,13 +144,11 @@ func (s *Store) indexOneBatch(ctx context.Context) (int, error) {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_grams WHERE customer_id IN "+in, store.Int64Args(ids)...); err != nil {
 			return fmt.Errorf("customer: clear index: %w", err)
 		}
-		var triples [][3]int64
-		for _, r := range rows {
-			for _, g := range textGrams(r.Text) {
-				triples = append(triples, [3]int64{g, r.OwnerID, r.ID})
-			}
+		cs := make([]IndexedCustomer, len(rows))
+		for i, r := range rows {
+			cs[i] = IndexedCustomer{ID: r.ID, OwnerID: r.OwnerID, UpdatedAt: r.UpdatedAt, Live: r.DeletedAt == nil, Text: r.Text}
 		}
-		if err := insertGramRows(ctx, tx, triples); err != nil {
+		if err := InsertIndexRows(ctx, tx, cs); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_index_queue WHERE customer_id IN "+in, store.Int64Args(ids)...); err != nil {
@@ -241,54 +224,69 @@ func (ix *Indexer) Close() {
 }
 
 // CheckIndex compares the whole search index with what the customers'
-// stored search_text and owner give, and reports the first difference: a
-// customer off the queue must have exactly its grams, each with its owner.
-// It reads every row (tests and maintenance, not requests).
+// stored rows give, and reports the first difference: a customer off the
+// queue must have exactly its grams, each with its owner, fields, update
+// time and recycle-bin state. It reads every row (tests and maintenance,
+// not requests).
 func (s *Store) CheckIndex(ctx context.Context) error {
 	var cs []struct {
-		ID     int64  `db:"id"`
-		Owner  int64  `db:"owner_id"`
-		Text   string `db:"search_text"`
-		Queued bool   `db:"queued"`
+		ID        int64      `db:"id"`
+		Owner     int64      `db:"owner_id"`
+		Text      string     `db:"search_text"`
+		UpdatedAt time.Time  `db:"updated_at"`
+		DeletedAt *time.Time `db:"deleted_at"`
+		Queued    bool       `db:"queued"`
 	}
-	err := s.db.SelectContext(ctx, &cs, `SELECT c.id, c.owner_id, c.search_text,
+	err := s.db.SelectContext(ctx, &cs, `SELECT c.id, c.owner_id, c.search_text, c.updated_at, c.deleted_at,
 		CASE WHEN q.customer_id IS NULL THEN 0 ELSE 1 END AS queued
 		FROM customers c LEFT JOIN customer_index_queue q ON q.customer_id = c.id`)
 	if err != nil {
 		return fmt.Errorf("customer: check index: %w", err)
 	}
-	var rows []struct {
-		Gram     int64 `db:"gram"`
-		Owner    int64 `db:"owner_id"`
-		Customer int64 `db:"customer_id"`
+	type key struct{ gram, owner, id int64 }
+	type posting struct {
+		text string
+		at   time.Time
+		live bool
 	}
-	if err := s.db.SelectContext(ctx, &rows, "SELECT gram, owner_id, customer_id FROM customer_grams"); err != nil {
+	var rows []struct {
+		Gram      int64     `db:"gram"`
+		Owner     int64     `db:"owner_id"`
+		Customer  int64     `db:"customer_id"`
+		Text      string    `db:"field_text"`
+		UpdatedAt time.Time `db:"updated_at"`
+		Live      bool      `db:"live"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, "SELECT gram, owner_id, customer_id, field_text, updated_at, live FROM customer_grams"); err != nil {
 		return fmt.Errorf("customer: check index: %w", err)
 	}
-	type key struct{ gram, owner, id int64 }
-	have := map[key]bool{}
+	have := map[key]posting{}
 	for _, r := range rows {
-		have[key{r.Gram, r.Owner, r.Customer}] = true
+		have[key{r.Gram, r.Owner, r.Customer}] = posting{r.Text, r.UpdatedAt, r.Live}
 	}
+	queued := map[int64]bool{}
 	for _, c := range cs {
 		if c.Queued {
+			queued[c.ID] = true
 			continue
 		}
-		for _, g := range textGrams(c.Text) {
-			if !have[key{g, c.Owner, c.ID}] {
-				return fmt.Errorf("customer %d (owner %d): index row for gram %d missing or with another owner", c.ID, c.Owner, g)
+		for _, g := range GramTexts(c.Text) {
+			k := key{g.Gram, c.Owner, c.ID}
+			p, ok := have[k]
+			switch {
+			case !ok:
+				return fmt.Errorf("customer %d (owner %d): index row for gram %d missing or with another owner", c.ID, c.Owner, g.Gram)
+			case p.text != g.Text:
+				return fmt.Errorf("customer %d: index row for gram %d holds %q, want %q", c.ID, g.Gram, p.text, g.Text)
+			case !p.at.Equal(c.UpdatedAt) || p.live != (c.DeletedAt == nil):
+				return fmt.Errorf("customer %d: index row for gram %d has updated_at %v live %v, the customer %v deleted %v",
+					c.ID, g.Gram, p.at, p.live, c.UpdatedAt, c.DeletedAt)
 			}
-			delete(have, key{g, c.Owner, c.ID})
+			delete(have, k)
 		}
 	}
 	for k := range have {
-		queued := false
-		for _, c := range cs {
-			if c.ID == k.id && c.Queued {
-				queued = true
-			}
-		}
-		if !queued {
+		if !queued[k.id] {
 			return fmt.Errorf("customer %d: stray index row gram %d owner %d", k.id, k.gram, k.owner)
 		}
 	}

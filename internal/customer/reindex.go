@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/jmoiron/sqlx"
@@ -34,13 +35,16 @@ func (s *Store) Reindex(ctx context.Context, tx *sqlx.Tx, customerID int64, extr
 // the customer and of its contacts cannot leave a stale search text behind.
 func (s *Store) rebuild(ctx context.Context, tx *sqlx.Tx, id int64) error {
 	var r struct {
-		Name    string `db:"name"`
-		Company string `db:"company"`
-		Phone   string `db:"phone"`
-		Extra   string `db:"search_extra"`
-		OwnerID int64  `db:"owner_id"`
+		Name      string     `db:"name"`
+		Company   string     `db:"company"`
+		Phone     string     `db:"phone"`
+		Extra     string     `db:"search_extra"`
+		OwnerID   int64      `db:"owner_id"`
+		UpdatedAt time.Time  `db:"updated_at"`
+		DeletedAt *time.Time `db:"deleted_at"`
 	}
-	err := tx.GetContext(ctx, &r, "SELECT name, company, phone, search_extra, owner_id FROM customers WHERE id = ?", id)
+	err := tx.GetContext(ctx, &r, `SELECT name, company, phone, search_extra, owner_id, updated_at, deleted_at
+		FROM customers WHERE id = ?`, id)
 	if store.IsNoRows(err) {
 		return ErrNotFound
 	}
@@ -54,7 +58,8 @@ func (s *Store) rebuild(ctx context.Context, tx *sqlx.Tx, id int64) error {
 	if _, err := tx.ExecContext(ctx, "UPDATE customers SET search_text = ? WHERE id = ?", text, id); err != nil {
 		return fmt.Errorf("customer: set search text %d: %w", id, err)
 	}
-	return s.writeGrams(ctx, tx, id, r.OwnerID, text, true)
+	return s.writeGrams(ctx, tx, IndexedCustomer{ID: id, OwnerID: r.OwnerID, UpdatedAt: r.UpdatedAt,
+		Live: r.DeletedAt == nil, Text: text}, true)
 }
 
 // extraText is the stored form of the extra fields: each lower-cased, without

@@ -65,17 +65,22 @@ func TestSearchEqualsSubstringScan(t *testing.T) {
 			}
 			slices.Sort(want)
 			// The whole company's index, and one owner's (the two-statement
-			// path of an owner-limited search); a page past the end still
-			// reports the total.
-			for _, owner := range []int64{0, admin.UserID} {
+			// path of an owner-limited search); sorted by creation (the
+			// candidate path) and by update (the posting path); a page past
+			// the end still reports the total.
+			for _, run := range []struct {
+				owner int64
+				sort  string
+			}{{0, "created_at"}, {admin.UserID, "created_at"}, {0, "-updated_at"}, {admin.UserID, "-updated_at"}} {
+				owner := run.owner
 				var got []int64
 				for page := 1; ; page++ {
-					items, total, err := svc.List(ctx, admin, customer.Filter{Q: q, OwnerID: owner, Page: page, PageSize: 100, Sort: "created_at"})
+					items, total, err := svc.List(ctx, admin, customer.Filter{Q: q, OwnerID: owner, Page: page, PageSize: 100, Sort: run.sort})
 					if err != nil {
 						t.Fatalf("q=%q: %v", q, err)
 					}
 					if total != len(want) {
-						t.Errorf("q=%q owner %d page %d: total %d, substring scan finds %d", q, owner, page, total, len(want))
+						t.Errorf("q=%q owner %d sort %s page %d: total %d, substring scan finds %d", q, owner, run.sort, page, total, len(want))
 					}
 					for _, it := range items {
 						got = append(got, it.ID)
@@ -89,7 +94,7 @@ func TestSearchEqualsSubstringScan(t *testing.T) {
 				}
 				slices.Sort(got)
 				if !slices.Equal(got, want) {
-					t.Errorf("q=%q owner %d: search found %d, substring scan %d", q, owner, len(got), len(want))
+					t.Errorf("q=%q owner %d sort %s: search found %d, substring scan %d", q, owner, run.sort, len(got), len(want))
 				}
 			}
 		}

@@ -18,6 +18,8 @@ import (
 // sqlx.ExtContext so they run on the DB or inside a service's transaction.
 type Store struct {
 	db *store.DB
+	// rowsOnly turns the posting search off (tests compare the two paths).
+	rowsOnly bool
 }
 
 // NewStore returns the customer store.
@@ -158,6 +160,13 @@ func (q *query) allArgs() []any { return append(slices.Clone(q.candArgs), q.args
 
 // List returns one page and the total count.
 func (s *Store) List(ctx context.Context, a *auth.Actor, f Filter, deleted bool) ([]Customer, int, error) {
+	if nq := NormalizeQuery(f.Q); nq != "" {
+		if ps, ok := planPostings(a, f, deleted, nq); ok && !s.rowsOnly {
+			if grams := queryGrams(nq); len(grams) > 0 {
+				return s.searchPostings(ctx, ps, nq, grams, f)
+			}
+		}
+	}
 	q := build(a, f, deleted)
 	order := orderBy(f.Sort)
 	if deleted {
@@ -261,34 +270,10 @@ func (s *Store) search(ctx context.Context, q *query, f Filter, order string) ([
 // here by their position. A page past the end has no row to carry the
 // count: the total is then 0 and the caller asks for it if it matters.
 func (s *Store) readPage(ctx context.Context, from string, args []any, order string, f Filter) ([]Customer, int, error) {
-	var rows []struct {
-		Customer
-		Total int `db:"total_rows"`
-		Pos   int `db:"pos"`
-	}
 	sqlText := "SELECT " + customerCols + ", p.total_rows, p.pos FROM (SELECT c.id, COUNT(*) OVER () AS total_rows, " +
 		"ROW_NUMBER() OVER (" + strings.TrimSpace(order) + ") AS pos FROM " + from + order +
 		" LIMIT ? OFFSET ?) p JOIN customers c ON c.id = p.id " + nameJoins
-	args = append(slices.Clone(args), f.PageSize, (f.Page-1)*f.PageSize)
-	if err := s.db.SelectContext(ctx, &rows, sqlText, args...); err != nil {
-		return nil, 0, fmt.Errorf("customer: search: %w", err)
-	}
-	slices.SortFunc(rows, func(a, b struct {
-		Customer
-		Total int `db:"total_rows"`
-		Pos   int `db:"pos"`
-	}) int {
-		return a.Pos - b.Pos
-	})
-	out := make([]Customer, len(rows))
-	for i := range rows {
-		out[i] = rows[i].Customer
-		out[i].decodeTags()
-	}
-	if len(rows) == 0 {
-		return out, 0, nil
-	}
-	return out, rows[0].Total, nil
+	return s.pageRows(ctx, sqlText, append(slices.Clone(args), f.PageSize, (f.Page-1)*f.PageSize))
 }
 
 // Get reads one customer in the Actor's scope; deleted says which side of
@@ -331,7 +316,8 @@ func (s *Store) Insert(ctx context.Context, tx *sqlx.Tx, c *Customer) error {
 		return fmt.Errorf("customer: insert id: %w", err)
 	}
 	c.Version = 1
-	return s.writeGrams(ctx, tx, c.ID, c.OwnerID, searchText(c), false)
+	return s.writeGrams(ctx, tx, IndexedCustomer{ID: c.ID, OwnerID: c.OwnerID, UpdatedAt: c.UpdatedAt, Live: true,
+		Text: searchText(c)}, false)
 }
 
 // Update writes c if its stored version is still c.Version and bumps the
@@ -359,7 +345,7 @@ func (s *Store) Update(ctx context.Context, tx *sqlx.Tx, c *Customer, reindex bo
 	if reindex {
 		return true, s.rebuild(ctx, tx, c.ID)
 	}
-	return true, SyncGramOwners(ctx, tx, []int64{c.ID})
+	return true, nil // the index rows follow owner and time by trigger
 }
 
 // SetDeleted moves a customer into (deletedBy > 0) or out of the recycle bin.
@@ -380,38 +366,19 @@ func (s *Store) SetDeleted(ctx context.Context, tx *sqlx.Tx, id int64, deletedBy
 	return nil
 }
 
-// writeGrams replaces a customer's search-index rows in batches. A
-// replacement also takes the customer off the index queue: it is indexed.
-func (s *Store) writeGrams(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, text string, replace bool) error {
+// writeGrams writes a customer's search-index rows, with replace first
+// removing the ones it has. A replacement also takes the customer off the
+// index queue: it is indexed.
+func (s *Store) writeGrams(ctx context.Context, tx sqlx.ExecerContext, c IndexedCustomer, replace bool) error {
 	if replace {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_grams WHERE customer_id = ?", id); err != nil {
-			return fmt.Errorf("customer: clear index %d: %w", id, err)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_grams WHERE customer_id = ?", c.ID); err != nil {
+			return fmt.Errorf("customer: clear index %d: %w", c.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_index_queue WHERE customer_id = ?", id); err != nil {
-			return fmt.Errorf("customer: dequeue %d: %w", id, err)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM customer_index_queue WHERE customer_id = ?", c.ID); err != nil {
+			return fmt.Errorf("customer: dequeue %d: %w", c.ID, err)
 		}
 	}
-	return InsertGrams(ctx, tx, id, owner, text)
-}
-
-// InsertGrams writes the index rows for one customer's search text.
-func InsertGrams(ctx context.Context, tx sqlx.ExecerContext, id, owner int64, text string) error {
-	grams := textGrams(text)
-	const batch = 200
-	for len(grams) > 0 {
-		n := min(batch, len(grams))
-		args := make([]any, 0, 3*n)
-		for _, g := range grams[:n] {
-			args = append(args, g, owner, id)
-		}
-		sqlText := "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
-		if _, err := tx.ExecContext(ctx, sqlText, args...); err != nil {
-			return fmt.Errorf("customer: index %d: %w", id, err)
-		}
-		grams = grams[n:]
-	}
-	return nil
+	return InsertIndexRows(ctx, tx, []IndexedCustomer{c})
 }
 
 // SearchText exposes the stored search text of a customer with these

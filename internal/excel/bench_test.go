@@ -2,12 +2,10 @@ package excel_test
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,38 +156,19 @@ func benchBaselineIndexed(b *testing.B, db *store.DB, rows [][]any) {
 	for start := 0; start < len(rows); start += perInsert {
 		chunk := rows[start:min(start+perInsert, len(rows))]
 		args := make([]any, 0, 16*len(chunk))
-		var grams [][3]int64
+		idx := make([]customer.IndexedCustomer, len(chunk))
 		for i, r := range chunk {
 			id := int64(start + i + 1)
 			args = append(append(args, id), r...)
-			for _, g := range customer.Grams(customer.SearchText(r[0].(string), r[2].(string), r[1].(string))) {
-				grams = append(grams, [3]int64{g, r[10].(int64), id})
-			}
+			idx[i] = customer.IndexedCustomer{ID: id, OwnerID: r[10].(int64), UpdatedAt: r[14].(time.Time), Live: true,
+				Text: customer.SearchText(r[0].(string), r[2].(string), r[1].(string))}
 		}
-		slices.SortFunc(grams, func(x, y [3]int64) int {
-			return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1]), cmp.Compare(x[2], y[2]))
-		})
 		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1), ", len(chunk)), ", ")
 		err := db.WithTx(context.Background(), func(tx *sqlx.Tx) error {
 			if _, err := tx.Exec("INSERT INTO customers ("+cols+") VALUES "+values, args...); err != nil {
 				return err
 			}
-			for len(grams) > 0 {
-				n := min(10000, len(grams))
-				var sb strings.Builder
-				sb.WriteString("INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES ")
-				for i, g := range grams[:n] {
-					if i > 0 {
-						sb.WriteByte(',')
-					}
-					fmt.Fprintf(&sb, "(%d,%d,%d)", g[0], g[1], g[2])
-				}
-				if _, err := tx.Exec(sb.String()); err != nil {
-					return err
-				}
-				grams = grams[n:]
-			}
-			return nil
+			return customer.InsertIndexRows(context.Background(), tx, idx)
 		})
 		if err != nil {
 			b.Fatal(err)

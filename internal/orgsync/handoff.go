@@ -12,7 +12,6 @@ import (
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
-	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/pool"
 	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/store"
@@ -247,11 +246,9 @@ func reown(ctx context.Context, tx *sqlx.Tx, table, cond string, rows []ownedRow
 		if err != nil {
 			return fmt.Errorf("orgsync: hand over %s: %w", table, err)
 		}
-		if table == "customers" { // the search index carries the owner
-			if err := customer.SyncGramOwners(ctx, tx, ids); err != nil {
-				return err
-			}
-			// The customers' pending follow-up reminders go with them.
+		if table == "customers" {
+			// The customers' pending follow-up reminders go with them (their
+			// search-index rows follow by trigger).
 			if err := reminder.MoveOwner(ctx, tx, ids, now); err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/dingcrm/crm/internal/auth"
-	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/reminder"
 	"github.com/dingcrm/crm/internal/store"
 )
@@ -75,9 +74,6 @@ func fromPool(ctx context.Context, tx *sqlx.Tx, id, owner, dept int64, now time.
 	if n != 1 {
 		return false, nil
 	}
-	if err := customer.SyncGramOwners(ctx, tx, []int64{id}); err != nil {
-		return false, err
-	}
 	return true, reminder.MoveOwner(ctx, tx, []int64{id}, now)
 }
 
@@ -93,9 +89,6 @@ func toPool(ctx context.Context, tx *sqlx.Tx, id, owner int64, cause, reason str
 	n, _ := res.RowsAffected()
 	if n != 1 {
 		return false, nil
-	}
-	if err := customer.SyncGramOwners(ctx, tx, []int64{id}); err != nil {
-		return false, err
 	}
 	return true, reminder.MoveOwner(ctx, tx, []int64{id}, now) // cancels the follow-up reminder
 }
@@ -176,8 +169,5 @@ func reassign(ctx context.Context, tx *sqlx.Tx, ids []int64, owner, dept int64, 
 		return 0, fmt.Errorf("pool: transfer: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if err := customer.SyncGramOwners(ctx, tx, ids); err != nil {
-		return 0, err
-	}
 	return int(n), reminder.MoveOwner(ctx, tx, ids, now)
 }
