@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/store"
@@ -51,39 +53,48 @@ func checkIndex(ctx context.Context, db *store.DB, sample int, w io.Writer) erro
 			checked++
 		}
 	}
-	fmt.Fprintf(w, "index check: %d sampled customers have exactly the index rows customer.Grams gives\n", checked)
+	fmt.Fprintf(w, "index check: %d sampled customers have exactly the index rows customer.GramTexts gives\n", checked)
 	return nil
 }
 
 // checkOne reports false for an id with no customer (ids may have gaps).
+// The customer's index rows must be exactly customer.GramTexts of its
+// search_text, each with its owner, update time and live flag.
 func checkOne(ctx context.Context, db *store.DB, id int64) (bool, error) {
 	var cs []struct {
-		Text  string `db:"search_text"`
-		Owner int64  `db:"owner_id"`
+		Text      string     `db:"search_text"`
+		Owner     int64      `db:"owner_id"`
+		UpdatedAt time.Time  `db:"updated_at"`
+		DeletedAt *time.Time `db:"deleted_at"`
 	}
-	if err := db.SelectContext(ctx, &cs, "SELECT search_text, owner_id FROM customers WHERE id = ?", id); err != nil {
+	if err := db.SelectContext(ctx, &cs, "SELECT search_text, owner_id, updated_at, deleted_at FROM customers WHERE id = ?", id); err != nil {
 		return false, err
 	}
 	if len(cs) == 0 {
 		return false, nil
 	}
-	texts := []string{cs[0].Text}
-	var got []int64
-	if err := db.SelectContext(ctx, &got, "SELECT gram FROM customer_grams WHERE customer_id = ?", id); err != nil {
+	c := cs[0]
+	var got []struct {
+		Gram      int64     `db:"gram"`
+		Owner     int64     `db:"owner_id"`
+		Text      string    `db:"field_text"`
+		UpdatedAt time.Time `db:"updated_at"`
+		Live      bool      `db:"live"`
+	}
+	if err := db.SelectContext(ctx, &got, "SELECT gram, owner_id, field_text, updated_at, live FROM customer_grams WHERE customer_id = ? ORDER BY gram", id); err != nil {
 		return false, err
 	}
-	var stale int
-	if err := db.GetContext(ctx, &stale, "SELECT COUNT(*) FROM customer_grams WHERE customer_id = ? AND owner_id <> ?", id, cs[0].Owner); err != nil {
-		return false, err
+	want := customer.GramTexts(c.Text)
+	slices.SortFunc(want, func(a, b customer.GramText) int { return cmp.Compare(a.Gram, b.Gram) })
+	if len(got) != len(want) {
+		return false, fmt.Errorf("customer %d: index has %d rows, search_text %q gives %d", id, len(got), c.Text, len(want))
 	}
-	if stale > 0 {
-		return false, fmt.Errorf("customer %d: %d index rows carry another owner than %d", id, stale, cs[0].Owner)
-	}
-	want := customer.Grams(texts[0])
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		return false, fmt.Errorf("customer %d: index has %d grams, search_text %q gives %d", id, len(got), texts[0], len(want))
+	for i, g := range got {
+		if g.Gram != want[i].Gram || g.Text != want[i].Text || g.Owner != c.Owner || !g.UpdatedAt.Equal(c.UpdatedAt) ||
+			g.Live != (c.DeletedAt == nil) {
+			return false, fmt.Errorf("customer %d: index row %+v, want gram %d text %q owner %d updated %v live %v",
+				id, g, want[i].Gram, want[i].Text, c.Owner, c.UpdatedAt, c.DeletedAt == nil)
+		}
 	}
 	return true, nil
 }

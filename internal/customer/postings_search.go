@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -64,15 +63,27 @@ func planPostings(a *auth.Actor, f Filter, deleted bool, nq string) (postingScop
 	return owner(a.UserID), true
 }
 
-// searchPostings answers a search planned by planPostings: one statement
-// for the page and the count (a window over the matching postings, plus
-// any matching customers still on the index queue), after picking the
-// gram with the fewest postings.
+// searchPostings answers a search planned by planPostings from the
+// postings of the query's rarest gram: for one owner usually in two short
+// statements (fewPostings), else in one (windowPostings).
 func (s *Store) searchPostings(ctx context.Context, ps postingScope, nq string, grams []int64, f Filter) ([]Customer, int, error) {
 	g, err := s.rarestGram(ctx, ps, grams)
 	if err != nil {
 		return nil, 0, err
 	}
+	if ps.ownerOp != "> 0" {
+		out, total, ok, err := s.fewPostings(ctx, ps, g, nq, f)
+		if err != nil || ok {
+			return out, total, err
+		}
+	}
+	return s.windowPostings(ctx, ps, g, nq, f)
+}
+
+// windowPostings answers in one statement: the page and the count from a
+// window over the matching postings (plus any matching customers still on
+// the index queue), and the page's customer rows.
+func (s *Store) windowPostings(ctx context.Context, ps postingScope, g int64, nq string, f Filter) ([]Customer, int, error) {
 	dir := " DESC"
 	if !strings.HasPrefix(f.Sort, "-") {
 		dir = " ASC"
@@ -102,11 +113,12 @@ func (s *Store) searchPostings(ctx context.Context, ps postingScope, nq string, 
 // maxGramEstimate bounds the postings SQLite counts to compare grams.
 const maxGramEstimate = 1000
 
-// rarestGram picks the gram of grams with the fewest postings in the
-// scope. Any of them gives the same answer (field_text decides); the
-// fewest is the least work. On MySQL the optimizer's own estimate (an
-// index dive per gram, from EXPLAIN) costs one round trip and no rows
-// read; SQLite, in process, counts up to maxGramEstimate postings of each.
+// rarestGram picks the gram of grams with the fewest postings. Any of
+// them gives the same answer (field_text decides); the fewest is the least
+// work. On MySQL it goes by the optimizer's own estimates of the company's
+// postings (an index dive per gram, from one EXPLAIN), remembered for a
+// while (gramEstimates); SQLite, in process, counts up to maxGramEstimate
+// postings of each in the scope.
 func (s *Store) rarestGram(ctx context.Context, ps postingScope, grams []int64) (int64, error) {
 	if len(grams) == 1 {
 		return grams[0], nil
@@ -125,25 +137,40 @@ func (s *Store) rarestGram(ctx context.Context, ps postingScope, grams []int64) 
 }
 
 func (s *Store) gramSizes(ctx context.Context, ps postingScope, grams []int64) ([]int64, error) {
-	parts := make([]string, len(grams))
-	for i, g := range grams {
-		parts[i] = "SELECT 1 FROM customer_grams g WHERE g.gram = " + strconv.FormatInt(g, 10) + " AND " + ps.on("g.owner_id")
-	}
 	if s.db.Dialect == store.SQLite {
-		for i, p := range parts {
-			parts[i] = "(SELECT COUNT(*) FROM (" + p + " LIMIT " + strconv.Itoa(maxGramEstimate) + "))"
-		}
-		sizes := make([]int64, len(grams))
-		dst := make([]any, len(grams))
-		for i := range sizes {
-			dst[i] = &sizes[i]
-		}
-		if err := s.db.QueryRowContext(ctx, "SELECT "+strings.Join(parts, ", ")).Scan(dst...); err != nil {
-			return nil, fmt.Errorf("customer: gram sizes: %w", err)
-		}
+		return s.countPostings(ctx, ps, grams)
+	}
+	if sizes, ok := s.est.get(grams); ok {
 		return sizes, nil
 	}
-	return s.explainSizes(ctx, "EXPLAIN "+strings.Join(parts, " UNION ALL "), len(grams))
+	parts := make([]string, len(grams))
+	for i, g := range grams {
+		parts[i] = "SELECT 1 FROM customer_grams g WHERE g.gram = " + strconv.FormatInt(g, 10) + " AND g.owner_id > 0"
+	}
+	sizes, err := s.explainSizes(ctx, "EXPLAIN "+strings.Join(parts, " UNION ALL "), len(grams))
+	if err == nil {
+		s.est.put(grams, sizes)
+	}
+	return sizes, err
+}
+
+// countPostings counts up to maxGramEstimate postings of each gram in the
+// scope, in one statement.
+func (s *Store) countPostings(ctx context.Context, ps postingScope, grams []int64) ([]int64, error) {
+	parts := make([]string, len(grams))
+	for i, g := range grams {
+		parts[i] = "(SELECT COUNT(*) FROM (SELECT 1 FROM customer_grams g WHERE g.gram = " + strconv.FormatInt(g, 10) +
+			" AND " + ps.on("g.owner_id") + " LIMIT " + strconv.Itoa(maxGramEstimate) + "))"
+	}
+	sizes := make([]int64, len(grams))
+	dst := make([]any, len(grams))
+	for i := range sizes {
+		dst[i] = &sizes[i]
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT "+strings.Join(parts, ", ")).Scan(dst...); err != nil {
+		return nil, fmt.Errorf("customer: gram sizes: %w", err)
+	}
+	return sizes, nil
 }
 
 // explainSizes reads the estimated rows of each numbered SELECT (1..n) of
@@ -173,19 +200,19 @@ func (s *Store) explainSizes(ctx context.Context, explain string, n int) ([]int6
 }
 
 // explainInt reads an EXPLAIN column, which drivers return as text or as
-// an integer, or NULL.
+// an integer (MariaDB's id: unsigned), or NULL.
 func explainInt(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int64:
 		return x, true
+	case uint64:
+		return int64(x), true
 	case []byte:
 		n, err := strconv.ParseInt(string(x), 10, 64)
 		return n, err == nil
 	case string:
 		n, err := strconv.ParseInt(x, 10, 64)
 		return n, err == nil
-	case sql.NullInt64:
-		return x.Int64, x.Valid
 	}
 	return 0, false
 }

@@ -20,10 +20,11 @@ type Store struct {
 	db *store.DB
 	// rowsOnly turns the posting search off (tests compare the two paths).
 	rowsOnly bool
+	est      *gramEstimates
 }
 
 // NewStore returns the customer store.
-func NewStore(db *store.DB) *Store { return &Store{db: db} }
+func NewStore(db *store.DB) *Store { return &Store{db: db, est: &gramEstimates{}} }
 
 const selectCols = `SELECT ` + customerCols + ` FROM customers c ` + nameJoins
 
