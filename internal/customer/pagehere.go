@@ -54,15 +54,17 @@ func (s *Store) pageHere(ctx context.Context, where string, args []any, f Filter
 // sortHere orders cs as ORDER BY <field> <dir>, c.id <dir> does in SQL
 // (NULL sorts before any time, so first ascending and last descending).
 func sortHere(cs []Customer, sort string) {
+	slices.SortFunc(cs, func(a, b Customer) int { return compareHere(&a, &b, sort) })
+}
+
+// compareHere is the order of sortHere.
+func compareHere(a, b *Customer, sort string) int {
 	key := timeKeys[strings.TrimPrefix(sort, "-")]
-	desc := strings.HasPrefix(sort, "-")
-	slices.SortFunc(cs, func(a, b Customer) int {
-		c := cmp.Or(compareTimes(key(&a), key(&b)), cmp.Compare(a.ID, b.ID))
-		if desc {
-			return -c
-		}
-		return c
-	})
+	c := cmp.Or(compareTimes(key(a), key(b)), cmp.Compare(a.ID, b.ID))
+	if strings.HasPrefix(sort, "-") {
+		return -c
+	}
+	return c
 }
 
 func compareTimes(a, b *time.Time) int {

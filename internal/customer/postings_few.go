@@ -5,46 +5,38 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 )
 
 // fewPostings answers a one-owner search whose matches are few (at most
-// maxSortedHere) in two short statements: the matching postings' ids and
-// update times (one table, no temporary table: a statement joining the
-// 30-million-row index to the customers costs MariaDB more to plan than
-// both of these to run), sorted and paged here, then the page's customer
-// rows. It reports false, having done nothing else, when there are more
-// matches or customers wait on the index queue (windowPostings then
-// answers); the queue is nearly always empty, so its ids come along in the
-// first statement instead of costing one of their own.
+// maxSortedHere): one statement reads the matching postings with their
+// customer rows (without the joins for names), the rows are sorted and
+// paged here, and the page's names come from one lookup (names). It
+// reports false, having done nothing else, when there are more matches or
+// customers wait on the index queue (windowPostings then answers); the
+// queue is nearly always empty, and whether it is comes along in the same
+// statement (or, when nothing matched, in the cheapest one there is).
 func (s *Store) fewPostings(ctx context.Context, ps postingScope, g int64, nq string, f Filter) ([]Customer, int, bool, error) {
-	var ms []struct {
-		ID        int64      `db:"id"`
-		UpdatedAt *time.Time `db:"updated_at"` // NULL: a queued customer
-	}
-	err := s.db.SelectContext(ctx, &ms, "SELECT g.customer_id AS id, g.updated_at FROM customer_grams g WHERE g.gram = "+
-		strconv.FormatInt(g, 10)+" AND "+ps.on("g.owner_id")+" AND g.live = 1 AND INSTR(g.field_text, ?) > 0"+
-		" UNION ALL SELECT customer_id, NULL FROM customer_index_queue LIMIT "+strconv.Itoa(maxSortedHere+1), nq)
+	var rows []bareRow
+	err := s.db.SelectContext(ctx, &rows, "SELECT "+bareCols+", EXISTS (SELECT 1 FROM customer_index_queue) AS queued"+
+		" FROM customer_grams g JOIN customers c ON c.id = g.customer_id WHERE g.gram = "+strconv.FormatInt(g, 10)+
+		" AND "+ps.on("g.owner_id")+" AND g.live = 1 AND INSTR(g.field_text, ?) > 0 LIMIT "+strconv.Itoa(maxSortedHere+1), nq)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("customer: search postings: %w", err)
 	}
-	if len(ms) > maxSortedHere || slices.ContainsFunc(ms, func(m struct {
-		ID        int64      `db:"id"`
-		UpdatedAt *time.Time `db:"updated_at"`
-	}) bool {
-		return m.UpdatedAt == nil
-	}) {
+	if len(rows) > maxSortedHere || len(rows) > 0 && rows[0].Queued {
 		return nil, 0, false, nil
 	}
-	cs := make([]Customer, len(ms))
-	for i, m := range ms {
-		cs[i] = Customer{ID: m.ID, UpdatedAt: *m.UpdatedAt}
+	if len(rows) == 0 {
+		var queued bool
+		if err := s.db.GetContext(ctx, &queued, "SELECT EXISTS (SELECT 1 FROM customer_index_queue)"); err != nil {
+			return nil, 0, false, fmt.Errorf("customer: index queue: %w", err)
+		}
+		return []Customer{}, 0, !queued, nil
 	}
-	sortHere(cs, f.Sort)
-	from := min(len(cs), (f.Page-1)*f.PageSize)
-	page := cs[from:min(len(cs), from+f.PageSize)]
-	out, err := s.readByIDs(ctx, page)
-	return out, len(cs), true, err
+	slices.SortFunc(rows, func(a, b bareRow) int { return compareHere(&a.Customer, &b.Customer, f.Sort) })
+	from := min(len(rows), (f.Page-1)*f.PageSize)
+	out, err := s.withNames(ctx, rows[from:min(len(rows), from+f.PageSize)])
+	return out, len(rows), true, err
 }
 
 // bareCols are customerCols without the joins for the names, which
@@ -56,31 +48,16 @@ const bareCols = `c.id, c.name, c.phone, c.company, c.address, c.industry, c.sou
 	c.next_follow_at, c.last_follow_at, c.created_by, '' AS created_by_name, c.created_at, c.updated_at,
 	c.version, c.deleted_at, NULL AS deleted_by_name, c.deleted_by`
 
-// readByIDs reads the customers of ids (only their ID is used), in that
-// order, with the names their joins would give.
-func (s *Store) readByIDs(ctx context.Context, ids []Customer) ([]Customer, error) {
-	out := make([]Customer, 0, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	pos := make(map[int64]int, len(ids))
-	list := make([]int64, len(ids))
-	for i, c := range ids {
-		pos[c.ID], list[i] = i, c.ID
-	}
-	var rows []struct {
-		Customer
-		DeletedBy *int64 `db:"deleted_by"`
-	}
-	if err := s.db.SelectContext(ctx, &rows, "SELECT "+bareCols+" FROM customers c WHERE c.id IN ("+intList(list)+")"); err != nil {
-		return nil, fmt.Errorf("customer: search page: %w", err)
-	}
-	slices.SortFunc(rows, func(a, b struct {
-		Customer
-		DeletedBy *int64 `db:"deleted_by"`
-	}) int {
-		return pos[a.ID] - pos[b.ID]
-	})
+// bareRow is a customer read with bareCols.
+type bareRow struct {
+	Customer
+	DeletedBy *int64 `db:"deleted_by"`
+	Queued    bool   `db:"queued"`
+}
+
+// withNames gives rows the names of their people and departments, as
+// the joins of selectCols would.
+func (s *Store) withNames(ctx context.Context, rows []bareRow) ([]Customer, error) {
 	var people, depts []int64
 	for _, r := range rows {
 		people = append(people, r.OwnerID, r.CreatedBy)
@@ -93,7 +70,8 @@ func (s *Store) readByIDs(ctx context.Context, ids []Customer) ([]Customer, erro
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
+	out := make([]Customer, len(rows))
+	for i, r := range rows {
 		c := r.Customer
 		c.OwnerName, c.CreatedByName, c.DepartmentName = users[c.OwnerID], users[c.CreatedBy], departments[c.DepartmentID]
 		if r.DeletedBy != nil {
@@ -101,7 +79,7 @@ func (s *Store) readByIDs(ctx context.Context, ids []Customer) ([]Customer, erro
 			c.DeletedByName = &name
 		}
 		c.decodeTags()
-		out = append(out, c)
+		out[i] = c
 	}
 	return out, nil
 }
