@@ -53,18 +53,27 @@ func (s *Store) pageHere(ctx context.Context, where string, args []any, f Filter
 
 // sortHere orders cs as ORDER BY <field> <dir>, c.id <dir> does in SQL
 // (NULL sorts before any time, so first ascending and last descending).
+// It sorts positions and then moves the rows once: comparing whole rows by
+// value would copy them at every comparison.
 func sortHere(cs []Customer, sort string) {
-	slices.SortFunc(cs, func(a, b Customer) int { return compareHere(&a, &b, sort) })
-}
-
-// compareHere is the order of sortHere.
-func compareHere(a, b *Customer, sort string) int {
 	key := timeKeys[strings.TrimPrefix(sort, "-")]
-	c := cmp.Or(compareTimes(key(a), key(b)), cmp.Compare(a.ID, b.ID))
-	if strings.HasPrefix(sort, "-") {
-		return -c
+	desc := strings.HasPrefix(sort, "-")
+	order := make([]int, len(cs))
+	for i := range order {
+		order[i] = i
 	}
-	return c
+	slices.SortFunc(order, func(i, j int) int {
+		c := cmp.Or(compareTimes(key(&cs[i]), key(&cs[j])), cmp.Compare(cs[i].ID, cs[j].ID))
+		if desc {
+			return -c
+		}
+		return c
+	})
+	sorted := make([]Customer, len(cs))
+	for k, i := range order {
+		sorted[k] = cs[i]
+	}
+	copy(cs, sorted)
 }
 
 func compareTimes(a, b *time.Time) int {
