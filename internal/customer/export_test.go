@@ -3,6 +3,8 @@ package customer
 import (
 	"context"
 	"strconv"
+
+	"github.com/dingcrm/crm/internal/auth"
 )
 
 // Search internals for the fuzz targets.
@@ -23,4 +25,14 @@ func RarestGram(ctx context.Context, st *Store, owner int64, q string) (int64, e
 		ps.ownerOp = "= " + strconv.FormatInt(owner, 10)
 	}
 	return st.rarestGram(ctx, ps, queryGrams(q))
+}
+
+// PlanPostings reports whether a search goes the posting path, and in
+// which owner scope ("" when not).
+func PlanPostings(a *auth.Actor, f Filter, deleted bool) string {
+	ps, ok := planPostings(a, f, deleted, NormalizeQuery(f.Q))
+	if !ok {
+		return ""
+	}
+	return ps.ownerOp
 }

@@ -133,6 +133,8 @@ func (o *OptTime) UnmarshalJSON(b []byte) error {
 }
 
 // Filter narrows a customer list.
+//
+// A new field that narrows the rows must also be checked in planPostings.
 type Filter struct {
 	Q              string
 	OwnerID        int64

@@ -12,8 +12,8 @@ import (
 )
 
 // A search answered from the postings (see postings.go) reads the index
-// rows of one of the query's grams — the one with the fewest rows in the
-// searched scope — keeps those whose field_text holds the query, and counts
+// rows of one of the query's grams — the one with the fewest rows, by the
+// database's estimate — keeps those whose field_text holds the query, and counts
 // and orders them by the updated_at they carry. Only the page's customer
 // rows are read. It serves the company-wide scope and one owner's (a
 // salesperson, the pool, an owner filter), sorted by update time (the
@@ -30,7 +30,9 @@ type postingScope struct {
 func (p postingScope) on(col string) string { return col + " " + p.ownerOp }
 
 // planPostings says whether a search can be answered from the postings,
-// and in which owner scope.
+// and in which owner scope. Every Filter field that narrows the rows must
+// send the search to the candidate path here: the postings know only the
+// owner, the update time and whether the customer is live.
 func planPostings(a *auth.Actor, f Filter, deleted bool, nq string) (postingScope, bool) {
 	plain := f.DepartmentID == 0 && len(f.DepartmentIDs) == 0 && f.Level == "" && f.Status == "" &&
 		f.Source == "" && f.Industry == "" && f.Tag == "" && f.CreatedFrom == nil && f.CreatedTo == nil &&
@@ -64,8 +66,9 @@ func planPostings(a *auth.Actor, f Filter, deleted bool, nq string) (postingScop
 }
 
 // searchPostings answers a search planned by planPostings from the
-// postings of the query's rarest gram: for one owner usually in two short
-// statements (fewPostings), else in one (windowPostings).
+// postings of the query's rarest gram: for one owner with few matches in
+// one statement that reads their rows too (fewPostings), else in one that
+// counts and pages with a window (windowPostings).
 func (s *Store) searchPostings(ctx context.Context, ps postingScope, nq string, grams []int64, f Filter) ([]Customer, int, error) {
 	g, err := s.rarestGram(ctx, ps, grams)
 	if err != nil {
