@@ -3,7 +3,9 @@ package customer
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // fewPostings answers a one-owner search whose matches are few (at most
@@ -21,9 +23,11 @@ func (s *Store) fewPostings(ctx context.Context, ps postingScope, g int64, nq st
 		Customer
 		Queued bool `db:"queued"`
 	}
-	err := s.db.SelectContext(ctx, &rows, "SELECT "+customerCols+", EXISTS (SELECT 1 FROM customer_index_queue) AS queued"+
-		" FROM customer_grams g JOIN customers c ON c.id = g.customer_id "+nameJoins+" WHERE g.gram = "+strconv.FormatInt(g, 10)+
-		" AND "+ps.on("g.owner_id")+" AND g.live = 1 AND INSTR(g.field_text, ?) > 0 LIMIT "+strconv.Itoa(maxSortedHere+1), nq)
+	stmt, err := s.fewStmt(ctx)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	err = stmt.SelectContext(ctx, &rows, g, ps.owner, nq)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("customer: search postings: %w", err)
 	}
@@ -48,4 +52,30 @@ func (s *Store) fewPostings(ctx context.Context, ps postingScope, g int64, nq st
 		out[i].decodeTags()
 	}
 	return out, len(cs), true, nil
+}
+
+// fewSQL is fewPostings' statement, prepared once per store: it runs on
+// every search of a salesperson, and a prepared statement spares the
+// server its parsing and the client the text protocol's conversions.
+const fewSQL = "SELECT " + customerCols + ", EXISTS (SELECT 1 FROM customer_index_queue) AS queued" +
+	" FROM customer_grams g JOIN customers c ON c.id = g.customer_id " + nameJoins +
+	" WHERE g.gram = ? AND g.owner_id = ? AND g.live = 1 AND INSTR(g.field_text, ?) > 0 LIMIT 101"
+
+type prepared struct {
+	mu  sync.Mutex
+	few *sqlx.Stmt
+}
+
+// fewStmt prepares fewSQL on first use (again after a failure).
+func (s *Store) fewStmt(ctx context.Context) (*sqlx.Stmt, error) {
+	s.prep.mu.Lock()
+	defer s.prep.mu.Unlock()
+	if s.prep.few == nil {
+		stmt, err := s.db.PreparexContext(ctx, fewSQL)
+		if err != nil {
+			return nil, fmt.Errorf("customer: prepare search: %w", err)
+		}
+		s.prep.few = stmt
+	}
+	return s.prep.few, nil
 }

@@ -25,6 +25,7 @@ import (
 // the Actor's data scope and the filter allow.
 type postingScope struct {
 	ownerOp string // "= 0", "> 0" or "= <id>" (an integer, spelled out)
+	owner   int64  // the one owner, unless ownerOp is "> 0"
 }
 
 func (p postingScope) on(col string) string { return col + " " + p.ownerOp }
@@ -43,7 +44,7 @@ func planPostings(a *auth.Actor, f Filter, deleted bool, nq string) (postingScop
 	if allDigits([]rune(nq)) && !searchesPhones(a) {
 		return postingScope{}, false // digits must then match a name or company: the rows decide
 	}
-	owner := func(id int64) postingScope { return postingScope{ownerOp: "= " + strconv.FormatInt(id, 10)} }
+	owner := func(id int64) postingScope { return postingScope{ownerOp: "= " + strconv.FormatInt(id, 10), owner: id} }
 	switch {
 	case f.Pool:
 		return postingScope{ownerOp: "= 0"}, true

@@ -21,10 +21,11 @@ type Store struct {
 	// rowsOnly turns the posting search off (tests compare the two paths).
 	rowsOnly bool
 	est      *gramEstimates
+	prep     *prepared
 }
 
 // NewStore returns the customer store.
-func NewStore(db *store.DB) *Store { return &Store{db: db, est: &gramEstimates{}} }
+func NewStore(db *store.DB) *Store { return &Store{db: db, est: &gramEstimates{}, prep: &prepared{}} }
 
 const selectCols = `SELECT ` + customerCols + ` FROM customers c ` + nameJoins
 
