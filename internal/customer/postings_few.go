@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -57,9 +58,10 @@ func (s *Store) fewPostings(ctx context.Context, ps postingScope, g int64, nq st
 // fewSQL is fewPostings' statement, prepared once per store: it runs on
 // every search of a salesperson, and a prepared statement spares the
 // server its parsing and the client the text protocol's conversions.
-const fewSQL = "SELECT " + customerCols + ", EXISTS (SELECT 1 FROM customer_index_queue) AS queued" +
+var fewSQL = "SELECT " + customerCols + ", EXISTS (SELECT 1 FROM customer_index_queue) AS queued" +
 	" FROM customer_grams g JOIN customers c ON c.id = g.customer_id " + nameJoins +
-	" WHERE g.gram = ? AND g.owner_id = ? AND g.live = 1 AND INSTR(g.field_text, ?) > 0 LIMIT 101"
+	" WHERE g.gram = ? AND g.owner_id = ? AND g.live = 1 AND INSTR(g.field_text, ?) > 0 LIMIT " +
+	strconv.Itoa(maxSortedHere+1)
 
 type prepared struct {
 	mu  sync.Mutex
