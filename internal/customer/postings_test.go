@@ -3,17 +3,20 @@ package customer_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
+	sqlmig "github.com/dingcrm/crm/sql"
 )
 
 // TestPostingSearchEqualsRowSearch: a search answered from the index rows
@@ -249,5 +252,80 @@ func TestPlanPostings(t *testing.T) {
 		if got := customer.PlanPostings(c.a, c.f, c.deleted); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// postingsVersion is the migration that gives index rows their text, time
+// and live flag.
+const postingsVersion = 18
+
+// TestPostingsMigrationRebuildsIndex upgrades a database whose index has
+// the old shape: the migration queues every customer (live and deleted),
+// search stays exact while they wait, and the indexer then writes rows
+// that CheckIndex finds exact, with the deleted customer's not live.
+func TestPostingsMigrationRebuildsIndex(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := emptyDB(t, e.Name)
+			sub, _ := fs.Sub(sqlmig.FS, e.Name)
+			dialect := goose.DialectSQLite3
+			if e.Name == "mysql" {
+				dialect = goose.DialectMySQL
+			}
+			p, err := goose.NewProvider(dialect, db.DB.DB, sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, postingsVersion-1); err != nil {
+				t.Fatal(err)
+			}
+			now := store.Now()
+			for i, c := range []struct {
+				name, company string
+				deleted       bool
+			}{{"王芳", "杭州瑞丰电子", false}, {"李雷", "瑞丰贸易", false}, {"韩梅梅", "瑞丰电子", true}} {
+				var deleted any
+				if c.deleted {
+					deleted = now
+				}
+				text := customer.SearchText(c.name, c.company, "")
+				res, err := db.ExecContext(ctx, `INSERT INTO customers (name, phone, company, note, owner_id, department_id,
+					created_by, created_at, updated_at, deleted_at, search_text) VALUES (?, '', ?, '', 1, 1, 1, ?, ?, ?, ?)`,
+					c.name, c.company, now.Add(time.Duration(i)*time.Second), now.Add(time.Duration(i)*time.Second), deleted, text)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, _ := res.LastInsertId()
+				for _, g := range customer.Grams(text) { // the old index: key only
+					if _, err := db.ExecContext(ctx, "INSERT INTO customer_grams (gram, owner_id, customer_id) VALUES (?, 1, ?)", g, id); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if _, err := db.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st := customer.NewStore(db)
+			if n, err := st.QueueLength(ctx); err != nil || n != 3 {
+				t.Fatalf("queued %d %v, want all 3", n, err)
+			}
+			admin := &auth.Actor{UserID: 1, Scope: auth.ScopeAll}
+			search := func(when string) {
+				t.Helper()
+				items, total, err := st.List(ctx, admin, customer.Filter{Q: "瑞丰电子", Sort: "-updated_at", Page: 1, PageSize: 20}, false)
+				if err != nil || total != 1 || len(items) != 1 || items[0].Name != "王芳" {
+					t.Errorf("%s: %d found (%+v), %v; want 王芳 only (韩梅梅 is in the recycle bin)", when, total, items, err)
+				}
+			}
+			search("queued")
+			if n, err := st.IndexPending(ctx); err != nil || n != 3 {
+				t.Fatalf("indexed %d %v, want 3", n, err)
+			}
+			search("indexed")
+			if err := st.CheckIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
