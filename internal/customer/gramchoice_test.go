@@ -7,9 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/dingcrm/crm/internal/auth"
 	. "github.com/dingcrm/crm/internal/customer"
-	"github.com/dingcrm/crm/internal/seed"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
 )
@@ -21,16 +19,7 @@ import (
 func TestRarestGram(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := seed.EnsureRoles(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := seed.SimulatedOrg(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		a, err := auth.NewLoader(db).Load(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, _ := searchFixture(t, ctx, db)
 		st := NewStore(db)
 		// 电子 is in 60 companies, 瑞丰 in 20, 丰电 in 5 and 杭州 in 40 (电子瑞 and 电子瑞丰 match none: 子瑞 is in no posting).
 		for i := range 60 {

@@ -34,6 +34,25 @@ func emptyDB(t *testing.T, engine string) *store.DB {
 	return db
 }
 
+// migratedTo opens a database on the named engine migrated up to version.
+func migratedTo(t *testing.T, engine string, version int64) *store.DB {
+	t.Helper()
+	db := emptyDB(t, engine)
+	sub, _ := fs.Sub(sqlmig.FS, engine)
+	dialect := goose.DialectSQLite3
+	if engine == "mysql" {
+		dialect = goose.DialectMySQL
+	}
+	p, err := goose.NewProvider(dialect, db.DB.DB, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // TestKeyMigrationToleratesOldDuplicates migrates a database that already
 // holds duplicates to the keys: the migration succeeds, the oldest customer
 // keeps each key, later duplicates and deleted customers get none, and the
@@ -43,19 +62,7 @@ func TestKeyMigrationToleratesOldDuplicates(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := emptyDB(t, e.Name)
-			sub, _ := fs.Sub(sqlmig.FS, e.Name)
-			dialect := goose.DialectSQLite3
-			if e.Name == "mysql" {
-				dialect = goose.DialectMySQL
-			}
-			p, err := goose.NewProvider(dialect, db.DB.DB, sub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, keysVersion-1); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedTo(t, e.Name, keysVersion-1)
 			old := []struct {
 				name, phone, company string
 				deleted              bool
@@ -100,7 +107,7 @@ func TestKeyMigrationToleratesOldDuplicates(t *testing.T) {
 				}
 			}
 			// The keys are unique from now on.
-			_, err = db.ExecContext(ctx, `INSERT INTO customers (name, phone, company, note, owner_id, department_id,
+			_, err := db.ExecContext(ctx, `INSERT INTO customers (name, phone, company, note, owner_id, department_id,
 				created_by, created_at, updated_at, phone_key) VALUES ('x', '', '', '', 1, 1, 1, ?, ?, '13912345678')`,
 				time.Now().UTC(), time.Now().UTC())
 			if !store.IsUniqueViolation(err) {

@@ -3,20 +3,17 @@ package customer_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3"
 
 	"github.com/dingcrm/crm/internal/audit"
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
-	sqlmig "github.com/dingcrm/crm/sql"
 )
 
 // TestPostingSearchEqualsRowSearch: a search answered from the index rows
@@ -267,19 +264,7 @@ func TestPostingsMigrationRebuildsIndex(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := emptyDB(t, e.Name)
-			sub, _ := fs.Sub(sqlmig.FS, e.Name)
-			dialect := goose.DialectSQLite3
-			if e.Name == "mysql" {
-				dialect = goose.DialectMySQL
-			}
-			p, err := goose.NewProvider(dialect, db.DB.DB, sub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, postingsVersion-1); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedTo(t, e.Name, postingsVersion-1)
 			now := store.Now()
 			for i, c := range []struct {
 				name, company string
