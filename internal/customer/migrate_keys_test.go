@@ -3,55 +3,16 @@ package customer_test
 import (
 	"context"
 	"database/sql"
-	"io/fs"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/dingcrm/crm/internal/customer"
 	"github.com/dingcrm/crm/internal/store"
 	"github.com/dingcrm/crm/internal/store/storetest"
-	sqlmig "github.com/dingcrm/crm/sql"
 )
 
 // keysVersion is the migration that adds the duplicate keys.
 const keysVersion = 5
-
-// emptyDB opens an unmigrated database on the named engine.
-func emptyDB(t *testing.T, engine string) *store.DB {
-	t.Helper()
-	if engine == "mysql" {
-		db, _ := storetest.OpenEmptyMySQL(t)
-		return db
-	}
-	db, err := store.Open(context.Background(), store.Options{Driver: "sqlite", SQLitePath: filepath.Join(t.TempDir(), "crm.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// migratedTo opens a database on the named engine migrated up to version.
-func migratedTo(t *testing.T, engine string, version int64) *store.DB {
-	t.Helper()
-	db := emptyDB(t, engine)
-	sub, _ := fs.Sub(sqlmig.FS, engine)
-	dialect := goose.DialectSQLite3
-	if engine == "mysql" {
-		dialect = goose.DialectMySQL
-	}
-	p, err := goose.NewProvider(dialect, db.DB.DB, sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(context.Background(), version); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // TestKeyMigrationToleratesOldDuplicates migrates a database that already
 // holds duplicates to the keys: the migration succeeds, the oldest customer
@@ -62,7 +23,7 @@ func TestKeyMigrationToleratesOldDuplicates(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := migratedTo(t, e.Name, keysVersion-1)
+			db := storetest.MigratedTo(t, e.Name, keysVersion-1)
 			old := []struct {
 				name, phone, company string
 				deleted              bool

@@ -264,7 +264,7 @@ func TestPostingsMigrationRebuildsIndex(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := migratedTo(t, e.Name, postingsVersion-1)
+			db := storetest.MigratedTo(t, e.Name, postingsVersion-1)
 			now := store.Now()
 			for i, c := range []struct {
 				name, company string

@@ -32,6 +32,9 @@ const (
 var (
 	ErrNotFound = errs.NotFound("jobs.not_found")
 	ErrRunning  = errs.Conflict("jobs.running")
+	// errTickTaken: a record of this tick exists already, so another
+	// instance runs it (or ran it, or skipped it).
+	errTickTaken = errors.New("jobs: tick already recorded")
 )
 
 // tickLockTTL is how long a tick's lock is kept: far longer than any clock
@@ -71,22 +74,18 @@ func (r *Registry) tick(e *entry, origin string) {
 		return
 	}
 	// The lock lives in kv only: a Redis that restarted empty (or lost the
-	// key otherwise) would let a later instance take the same tick again.
-	// The run history says whether the tick already ran somewhere.
-	if ran, err := tickRan(r.base, r.db, e.job.Name, origin, tick); err != nil || ran {
-		if err != nil {
-			r.log.Error("job tick skipped: its run history is unreadable", "job", e.job.Name, "tick", tick, "err", err)
-		} else {
-			r.log.Warn("job tick skipped: it already ran (the tick lock was lost)", "job", e.job.Name, "tick", tick)
-		}
-		return
-	}
+	// key otherwise) lets other instances win the same tick too. The run's
+	// record is then the guard: job_runs is unique per (job, origin,
+	// tick), so only one instance's insert in begin succeeds.
 	run, release, err := r.begin(r.base, e, origin, &tick, 0)
 	if err != nil {
-		if errors.Is(err, ErrRunning) {
+		switch {
+		case errors.Is(err, errTickTaken):
+			r.log.Warn("job tick skipped: another instance took it (the tick lock was lost)", "job", e.job.Name, "tick", tick)
+		case errors.Is(err, ErrRunning):
 			r.log.Warn("job tick skipped: still running", "job", e.job.Name, "tick", tick)
 			r.recordSkipped(e, origin, tick)
-		} else {
+		default:
 			r.log.Error("job not started", "job", e.job.Name, "err", err)
 		}
 		return
@@ -143,6 +142,9 @@ func (r *Registry) begin(ctx context.Context, e *entry, origin string, tick *tim
 		Instance: r.instance, StartedBy: by}
 	if err := insertRun(ctx, r.db, run); err != nil {
 		release()
+		if tick != nil && store.IsUniqueViolation(err) {
+			return nil, nil, errTickTaken
+		}
 		return nil, nil, err
 	}
 	return run, release, nil
@@ -189,7 +191,7 @@ func (r *Registry) recordSkipped(e *entry, origin string, tick time.Time) {
 	now := store.Now()
 	run := &Run{Job: e.job.Name, Origin: origin, TickAt: utcPtr(&tick), StartedAt: now, EndedAt: &now,
 		Outcome: OutcomeSkipped, Summary: "previous run still going", Instance: r.instance}
-	if err := insertRun(r.base, r.db, run); err != nil {
+	if err := insertRun(r.base, r.db, run); err != nil && !store.IsUniqueViolation(err) {
 		r.log.Error("job skip not recorded", "job", e.job.Name, "err", err)
 	}
 }

@@ -53,18 +53,6 @@ func insertRun(ctx context.Context, x sqlx.ExtContext, r *Run) error {
 	return err
 }
 
-// tickRan says whether a run of job for tick (from origin) is recorded,
-// skipped ticks aside.
-func tickRan(ctx context.Context, x sqlx.QueryerContext, job, origin string, tick time.Time) (bool, error) {
-	var n int
-	err := sqlx.GetContext(ctx, x, &n, `SELECT COUNT(*) FROM job_runs WHERE job = ? AND tick_at = ? AND origin = ?
-		AND outcome <> ?`, job, tick.UTC(), origin, OutcomeSkipped)
-	if err != nil {
-		return false, fmt.Errorf("jobs: read run history: %w", err)
-	}
-	return n > 0, nil
-}
-
 func finishRun(ctx context.Context, x sqlx.ExtContext, r *Run) error {
 	counts := "{}"
 	if len(r.Counts) > 0 {

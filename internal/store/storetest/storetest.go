@@ -7,13 +7,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/pressly/goose/v3"
 
 	"github.com/dingcrm/crm/internal/store"
+	sqlmig "github.com/dingcrm/crm/sql"
 )
 
 // Engine is a named way to get a fresh database.
@@ -112,4 +115,40 @@ func migrate(t testing.TB, db *store.DB) {
 	if _, err := db.MigrateUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Empty opens an unmigrated database on the named engine ("sqlite" or
+// "mysql").
+func Empty(t testing.TB, engine string) *store.DB {
+	t.Helper()
+	if engine == "mysql" {
+		db, _ := OpenEmptyMySQL(t)
+		return db
+	}
+	db, err := store.Open(context.Background(), store.Options{Driver: "sqlite", SQLitePath: filepath.Join(t.TempDir(), "crm.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MigratedTo opens a database on the named engine migrated up to version
+// only, for tests of a later migration on data of the earlier shape.
+func MigratedTo(t testing.TB, engine string, version int64) *store.DB {
+	t.Helper()
+	db := Empty(t, engine)
+	sub, _ := fs.Sub(sqlmig.FS, engine)
+	dialect := goose.DialectSQLite3
+	if engine == "mysql" {
+		dialect = goose.DialectMySQL
+	}
+	p, err := goose.NewProvider(dialect, db.DB.DB, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
