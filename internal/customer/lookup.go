@@ -10,13 +10,17 @@ import (
 	"github.com/dingcrm/crm/internal/store"
 )
 
-// VisibleName returns the name of a live customer in the Actor's scope, ok
-// false when there is none. Modules whose records hang off a customer
-// (contacts, follow-ups) check the customer with it before writing.
+// VisibleName returns the name of a live, owned customer in the Actor's
+// scope, ok false when there is none. Modules whose records hang off a
+// customer (contacts, follow-ups, reminders) check the customer with it
+// before writing. A customer in the public pool is nobody's until claimed,
+// so nothing new is attached to it, whatever the scope: the company-wide
+// scope's condition is true for owner 0 too, hence the explicit test (as
+// in Get, which sales and opportunities check with).
 func (s *Store) VisibleName(ctx context.Context, x sqlx.QueryerContext, a *auth.Actor, id int64) (string, bool, error) {
 	cond, args := a.ScopeFilter("c.owner_id", "c.department_id")
 	var name string
-	err := sqlx.GetContext(ctx, x, &name, "SELECT c.name FROM customers c WHERE c.id = ? AND c.deleted_at IS NULL AND "+cond,
+	err := sqlx.GetContext(ctx, x, &name, "SELECT c.name FROM customers c WHERE c.id = ? AND c.deleted_at IS NULL AND c.owner_id > 0 AND "+cond,
 		append([]any{id}, args...)...)
 	if store.IsNoRows(err) {
 		return "", false, nil
