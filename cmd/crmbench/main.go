@@ -40,6 +40,10 @@ Commands:
                crm_bench_reports and time the monthly sales and performance
                reports (summaries) against the direct GROUP BY, per step
                flags: --dsn DSN --steps 100000,1000000 --customers N --runs N
+  followups    add follow-ups to a seeded database (once) and time the
+               follow-up list (COUNT + page) of a salesperson, a manager and
+               the admin against the plain statement it replaced
+               flags: --dsn DSN --followups N --runs N --warmup N
   idle-rss     build and start the real server with the embedded default
                (SQLite, simulated organization) and read its idle VmRSS
                flags: --settle D --limit-mb N --keep
@@ -51,6 +55,7 @@ Reproduce docs/benchmarks.md:
   go run ./cmd/crmbench idle-rss
   go run ./cmd/crmbench seed-sales --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --sales 1000000
   go run ./cmd/crmbench backup --dsn 'root@tcp(127.0.0.1:3306)/crm_bench'
+  go run ./cmd/crmbench followups --dsn 'root@tcp(127.0.0.1:3306)/crm_bench' --followups 500000
 `
 
 func main() {
@@ -86,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return reportsCmd(ctx, rest, stdout, stderr)
 	case "check-index":
 		return checkIndexCmd(ctx, rest, stdout, stderr)
+	case "followups":
+		return followupsCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -41,48 +41,6 @@ func scoped(a *auth.Actor) ([]string, []any) {
 		append(args, ownArgs...)
 }
 
-// List returns one page of visible follow-ups, latest first, and the total.
-func (s *Store) List(ctx context.Context, a *auth.Actor, f Filter) ([]Followup, int, error) {
-	where, args := scoped(a)
-	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	if f.CustomerID > 0 {
-		add("f.customer_id = ?", f.CustomerID)
-	}
-	if f.OwnerID > 0 {
-		add("f.owner_id = ?", f.OwnerID)
-	}
-	if f.DepartmentID > 0 {
-		add("f.department_id = ?", f.DepartmentID)
-	}
-	if len(f.DepartmentIDs) > 0 {
-		where = append(where, "f.department_id IN ("+store.Placeholders(len(f.DepartmentIDs))+")")
-		args = append(args, store.Int64Args(f.DepartmentIDs)...)
-	}
-	if f.Method != "" {
-		add("f.method = ?", f.Method)
-	}
-	if f.From != nil {
-		add("f.followed_at >= ?", f.From.UTC())
-	}
-	if f.To != nil {
-		add("f.followed_at < ?", f.To.UTC())
-	}
-	cond := " WHERE " + strings.Join(where, " AND ")
-	var total int
-	if err := s.db.GetContext(ctx, &total, "SELECT COUNT(*)"+fromJoin+cond, args...); err != nil {
-		return nil, 0, fmt.Errorf("followup: count: %w", err)
-	}
-	out := []Followup{}
-	if total == 0 {
-		return out, 0, nil
-	}
-	q := selectCols + cond + " ORDER BY f.followed_at DESC, f.id DESC LIMIT ? OFFSET ?"
-	if err := s.db.SelectContext(ctx, &out, q, append(args, f.PageSize, (f.Page-1)*f.PageSize)...); err != nil {
-		return nil, 0, fmt.Errorf("followup: list: %w", err)
-	}
-	return out, total, nil
-}
-
 // Get reads one visible follow-up; not found or out of scope: ErrNotFound.
 func (s *Store) Get(ctx context.Context, x sqlx.QueryerContext, a *auth.Actor, id int64) (*Followup, error) {
 	where, args := scoped(a)
