@@ -104,37 +104,17 @@ func TestListEqualsPlainScope(t *testing.T) {
 	})
 }
 
-// plainList is the reference: the one-statement list before it was split,
-// all matching ids in list order.
+// plainList is the reference: the one-statement list before it was split
+// (the OR of the two scopes), all matching ids in list order.
 func plainList(t *testing.T, db *store.DB, a *auth.Actor, f followup.Filter) []int64 {
 	t.Helper()
 	custCond, args := a.ScopeFilter("c.owner_id", "c.department_id")
 	ownCond, ownArgs := a.ScopeFilter("f.owner_id", "f.department_id")
 	where := []string{"f.deleted_at IS NULL", "c.deleted_at IS NULL", "(" + custCond + " OR " + ownCond + ")"}
 	args = append(args, ownArgs...)
-	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	if f.CustomerID > 0 {
-		add("f.customer_id = ?", f.CustomerID)
-	}
-	if f.OwnerID > 0 {
-		add("f.owner_id = ?", f.OwnerID)
-	}
-	if f.DepartmentID > 0 {
-		add("f.department_id = ?", f.DepartmentID)
-	}
-	if len(f.DepartmentIDs) > 0 {
-		where = append(where, "f.department_id IN ("+store.Placeholders(len(f.DepartmentIDs))+")")
-		args = append(args, store.Int64Args(f.DepartmentIDs)...)
-	}
-	if f.Method != "" {
-		add("f.method = ?", f.Method)
-	}
-	if f.From != nil {
-		add("f.followed_at >= ?", f.From.UTC())
-	}
-	if f.To != nil {
-		add("f.followed_at < ?", f.To.UTC())
-	}
+	// The filters are the list's own (not under test here: the scope is).
+	filters, filterArgs := followup.ListFilters(f)
+	where, args = append(where, filters...), append(args, filterArgs...)
 	var ids []int64
 	if err := db.Select(&ids, "SELECT f.id FROM followups f JOIN customers c ON c.id = f.customer_id WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY f.followed_at DESC, f.id DESC", args...); err != nil {
