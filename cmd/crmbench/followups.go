@@ -32,6 +32,7 @@ func followupsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	n := fs.Int("followups", 500_000, "follow-ups to add when the table is empty")
 	runs := fs.Int("runs", 20, "timed runs per case")
 	warmup := fs.Int("warmup", 2, "untimed runs per case first")
+	roles := fs.String("roles", "sales,manager,admin", "whose lists to time: the first person of each role")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func followupsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := ensureFollowups(ctx, db, *n, stdout, stderr); err != nil {
 		return err
 	}
-	actors, err := followupActors(ctx, db)
+	actors, err := followupActors(ctx, db, strings.Split(*roles, ","))
 	if err != nil {
 		return err
 	}
@@ -90,10 +91,10 @@ type labelledActor struct {
 // followupActors are a salesperson (scope self), a region manager (scope
 // department and below) and the admin (company-wide), through the real
 // loader.
-func followupActors(ctx context.Context, db *store.DB) ([]labelledActor, error) {
+func followupActors(ctx context.Context, db *store.DB, roles []string) ([]labelledActor, error) {
 	loader := auth.NewLoader(db)
 	var out []labelledActor
-	for _, role := range []string{"sales", "manager", "admin"} {
+	for _, role := range roles {
 		id, err := firstWithRole(ctx, db, role)
 		if err != nil {
 			return nil, err
