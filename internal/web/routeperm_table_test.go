@@ -67,7 +67,7 @@ var rpTable = map[string]rpRoute{
 	// Contacts, follow-ups, sales, opportunities.
 	"GET /api/v1/contacts":     {perms: P("contact.view"), queries: rpList},
 	"GET /api/v1/contacts/:id": {perms: P("contact.view"), kind: "contact"},
-	"POST /api/v1/contacts": {perms: P("contact.create"), kind: "customer", outOfScope: []int{400}, want: scopeAllMayUsePool, body: func(f *rpFixture, p *rpPersona, _ string, id int64) any {
+	"POST /api/v1/contacts": {perms: P("contact.create"), kind: "customer", outOfScope: []int{400}, body: func(f *rpFixture, p *rpPersona, _ string, id int64) any {
 		return map[string]any{"customer_id": id, "name": "FRESH联系人"}
 	}},
 	"PATCH /api/v1/contacts/:id": {perms: P("contact.edit"), kind: "contact", fresh: true, body: func(f *rpFixture, _ *rpPersona, _ string, id int64) any {
@@ -76,7 +76,7 @@ var rpTable = map[string]rpRoute{
 	"DELETE /api/v1/contacts/:id": {perms: P("contact.delete"), kind: "contact", fresh: true},
 	"GET /api/v1/followups":       {perms: P("followup.view"), queries: rpList},
 	"GET /api/v1/followups/:id":   {perms: P("followup.view"), kind: "followup"},
-	"POST /api/v1/followups": {perms: P("followup.create"), kind: "customer", outOfScope: []int{400}, want: scopeAllMayUsePool, body: func(f *rpFixture, p *rpPersona, _ string, id int64) any {
+	"POST /api/v1/followups": {perms: P("followup.create"), kind: "customer", outOfScope: []int{400}, body: func(f *rpFixture, p *rpPersona, _ string, id int64) any {
 		return map[string]any{"customer_id": id, "followed_at": "2026-11-20T02:00:00Z", "method": "phone", "content": "FRESH跟进"}
 	}},
 	"PATCH /api/v1/followups/:id": {perms: P("followup.edit"), kind: "followup", fresh: true, body: func(f *rpFixture, _ *rpPersona, _ string, id int64) any {
@@ -221,7 +221,7 @@ var rpTable = map[string]rpRoute{
 	"GET /api/v1/reminders":            {perms: P("reminder.view"), queries: []string{"", "when=all", "when=all&customer_id={custC}", "when=all&customer_id={custA}"}},
 	"GET /api/v1/reminders/:id":        {perms: P("reminder.view"), kind: "reminder"},
 	"GET /api/v1/reminders/recipients": {perms: P("reminder.create")}, // people one may remind: oneself, or one's scope with reminder.assign
-	"POST /api/v1/reminders": {perms: P("reminder.create"), kind: "customer", outOfScope: []int{400}, want: scopeAllMayUsePool, body: func(f *rpFixture, p *rpPersona, _ string, id int64) any {
+	"POST /api/v1/reminders": {perms: P("reminder.create"), kind: "customer", outOfScope: []int{400}, body: func(f *rpFixture, p *rpPersona, _ string, id int64) any {
 		return map[string]any{"customer_id": id, "remind_at": time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339), "content": "FRESH提醒"}
 	}},
 	"PATCH /api/v1/reminders/:id": {perms: P("reminder.edit"), kind: "reminder", fresh: true, body: func(f *rpFixture, _ *rpPersona, _ string, id int64) any {
@@ -297,18 +297,6 @@ var rpTable = map[string]rpRoute{
 func (f *rpFixture) robotBody() map[string]any {
 	const secret = "SEC0123456789abcdef0123456789abcdef"
 	return map[string]any{"name": "一部群", "webhook": f.srv.App.FakeDingTalk.AddWebhookRobot("tok-routeperm-abcdefgh", secret), "secret": secret}
-}
-
-// scopeAllMayUsePool: contacts, follow-ups and reminders check their
-// customer with customer.VisibleName, whose scope filter lets a scope-all
-// role (the admin) attach them to a pool customer, while sales and
-// opportunities (customer.Get) refuse pool customers to everyone. Recorded
-// as the current behaviour; see the permission proof's report.
-func scopeAllMayUsePool(p *rpPersona, owner string) int {
-	if owner == ownP && p.key == "admin" {
-		return 201
-	}
-	return 0
 }
 
 // backup makes one backup (once) and returns its name: the archive holds
