@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/dingcrm/crm/internal/auth"
 	"github.com/dingcrm/crm/internal/followup"
@@ -228,9 +227,7 @@ func ensureFollowups(ctx context.Context, db *store.DB, n int, stdout, stderr io
 		return err
 	}
 	start := time.Now()
-	bar := progressbar.NewOptions64(int64(n), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("follow-ups"),
-		progressbar.OptionShowCount(), progressbar.OptionThrottle(250*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+	bar := countBar(int64(n), "follow-ups", stderr)
 	const batch = 2000
 	for first := 0; first < n; first += batch {
 		if err := insertFollowups(ctx, db.DB, owners, first, min(batch, n-first)); err != nil {

@@ -51,9 +51,7 @@ func seedSalesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	start := time.Now()
-	bar := progressbar.NewOptions64(int64(*n), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("sales"),
-		progressbar.OptionShowCount(), progressbar.OptionThrottle(250*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+	bar := countBar(int64(*n), "sales", stderr)
 	g, gctx := errgroup.WithContext(ctx)
 	chunks := make(chan chunk)
 	g.Go(func() error {
@@ -147,3 +145,10 @@ func insertSales(ctx context.Context, db *sqlx.DB, c chunk, owners []custOwner) 
 
 var saleNotes = []string{"年度框架合同首期款", "续费（含三年维保）", "加购 20 个账号", "渠道代理成交，含实施服务",
 	"Q4 promotion, paid in two instalments", "试点项目转正式采购"}
+
+// countBar is the progress bar of a load: rows done of total, on w.
+func countBar(total int64, what string, w io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionThrottle(250*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
