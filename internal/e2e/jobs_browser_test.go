@@ -70,6 +70,10 @@ func TestJobsAdmin(t *testing.T) {
 			}
 			p.clearAndType(`[data-testid="robot-form"] [data-testid="field-secret"]`, secret)
 			p.click(`[data-testid="form-save"]`)
+			// The save's own toast first: on the second viewport the row is
+			// already set, so the check below could pass before the save
+			// answers, and its "已保存" would then replace the test's toast.
+			p.waitText(`[data-testid="toast"]`, "已保存")
 			p.waitFor("the robot is set, the secret masked", fmt.Sprintf(`(() => { const r = %s; return r && r.dataset.set === 'true' &&
 				r.textContent.includes('cdef') && !r.textContent.includes(%s) && !r.textContent.includes('tok-browser-team1'); })()`, row, jsString(secret)))
 			sent := len(fake.RobotMessages())

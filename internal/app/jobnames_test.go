@@ -1,0 +1,45 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/dingcrm/crm/internal/app"
+	"github.com/dingcrm/crm/internal/config"
+	"github.com/dingcrm/crm/web"
+)
+
+// TestEveryJobNamedInTheUI: the 定时任务 page titles and describes each job
+// by the keys jobs.name.<job> and jobs.desc.<job>; a job registered without
+// them shows its raw key to the admin (as backup and log-retention did).
+func TestEveryJobNamedInTheUI(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	a, err := app.New(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	names := a.Jobs.Names()
+	if len(names) < 10 {
+		t.Fatalf("only %d jobs registered: %v", len(names), names)
+	}
+	for _, lang := range []string{"zh-CN", "en"} {
+		b, err := web.Files.ReadFile("i18n/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cat map[string]string
+		if err := json.Unmarshal(b, &cat); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			for _, key := range []string{"jobs.name." + n, "jobs.desc." + n} {
+				if cat[key] == "" {
+					t.Errorf("%s: %s missing", lang, key)
+				}
+			}
+		}
+	}
+}
