@@ -12,13 +12,7 @@ import (
 // TestQuotaSpentAlertsAdmins: when DingTalk answers that the month's call
 // quota is spent (90020), the operation log gets an alert admins can see.
 func TestQuotaSpentAlertsAdmins(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	a, err := app.New(context.Background(), cfg, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := embeddedApp(t)
 	a.FakeDingTalk.FailNext("topapi/user/listadmin", 90020, 1)
 	if _, err := a.DingTalk.ListAdmins(context.Background()); err == nil {
 		t.Fatal("the fake answered past a spent quota")
@@ -35,4 +29,18 @@ func TestQuotaSpentAlertsAdmins(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// embeddedApp starts the app on its embedded default (SQLite in a fresh
+// folder, the simulated organization) and closes it when the test ends.
+func embeddedApp(t *testing.T) *app.App {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	a, err := app.New(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
 }

@@ -1,12 +1,9 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
-	"github.com/dingcrm/crm/internal/app"
-	"github.com/dingcrm/crm/internal/config"
 	"github.com/dingcrm/crm/web"
 )
 
@@ -14,14 +11,7 @@ import (
 // by the keys jobs.name.<job> and jobs.desc.<job>; a job registered without
 // them shows its raw key to the admin (as backup and log-retention did).
 func TestEveryJobNamedInTheUI(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	a, err := app.New(context.Background(), cfg, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	names := a.Jobs.Names()
+	names := embeddedApp(t).Jobs.Names()
 	if len(names) < 10 {
 		t.Fatalf("only %d jobs registered: %v", len(names), names)
 	}
